@@ -1,0 +1,59 @@
+// The resolved shape of coop.toml (SPEC §2), after layering and `$NAME` expansion.
+// Every field is present; defaults fill what no layer set.
+
+export type NetworkMode = 'host' | 'none' | 'veth';
+
+export interface SandboxSection {
+  /** Image source (SPEC §3): "host", "dir:PATH", a registry reference, "oci-archive:FILE", ... */
+  image: string;
+  /** Agent command as argv, or null when no layer names one (then only `coop run` works). */
+  agent: string[] | null;
+  /** Extra agent arguments, appended to `agent`. */
+  args: string[];
+  /** Default program for `coop shell`. */
+  shell: string;
+  /** Name of the in-box account for uid 0 (HOME=/home/<user>). */
+  user: string;
+  /** Box hostname; "" means the box name. */
+  hostname: string;
+  /** Commands run by `coop build`, in order. */
+  setup: string[];
+  /** Packages per manager (apt, apk, dnf, pacman, npm, pip). */
+  packages: Record<string, string[]>;
+  /** Mount entries "host:box[:ro]" or "volume:box"; host sides already absolute (see MountSpec). */
+  mounts: string[];
+}
+
+export interface WorkspaceSection {
+  /** Absolute host directory bound read-write into the box. */
+  mount: string;
+  /** Where it appears inside the box. */
+  path: string;
+}
+
+export interface NetworkSection {
+  mode: NetworkMode;
+  /** "HOST:BOX" port publications for veth mode. */
+  ports: string[];
+}
+
+export interface SessionSection {
+  persist: string[];
+  auto_restart: boolean;
+  restart_delay_ms: number;
+}
+
+export interface InputFilterSection {
+  ctrl_c_debounce_ms: number;
+  block_sequences: string[];
+}
+
+export interface CoopConfig {
+  sandbox: SandboxSection;
+  workspace: WorkspaceSection;
+  /** Box environment; values already expanded from the caller's environment (may hold secrets). */
+  env: Record<string, string>;
+  network: NetworkSection;
+  session: SessionSection;
+  input_filter: InputFilterSection;
+}

@@ -1,0 +1,99 @@
+// The test runner behind `npm test`.
+//
+// Every `*.test.js` file under dist/test runs in its own Node process (uvu prints a
+// summary per file, which we add up). Files under the folders listed in PRIVILEGE_SUITES
+// exercise the kernel sandbox; when this runner is root and COOP_TEST_USERS names
+// ordinary users (".ci/run" creates them), those files run again as each of them.
+// The last line is always `N passed, M failed[, K skipped]`.
+//
+// Usage: node dist/test/run.js [substring ...]   (only files whose path contains one)
+import { spawn } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const PRIVILEGE_SUITES = ['sandbox', 'daemon', 'image-unpriv'];
+
+interface Totals { passed: number; failed: number; skipped: number }
+interface Job { file: string; user?: string }
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..', '..');
+
+function findTests(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...findTests(p));
+    else if (name.endsWith('.test.js')) out.push(p);
+  }
+  return out;
+}
+
+function parseUvu(output: string): Totals | null {
+  const num = (label: string) => {
+    const m = new RegExp(`${label}:\\s+(\\d+)`).exec(output);
+    return m ? Number(m[1]) : null;
+  };
+  const total = num('Total');
+  const passed = num('Passed');
+  const skipped = num('Skipped') ?? 0;
+  if (total === null || passed === null) return null;
+  return { passed, failed: total - passed - skipped, skipped };
+}
+
+function runJob(job: Job): Promise<{ totals: Totals; output: string; code: number | null }> {
+  const rel = relative(root, job.file);
+  const [cmd, args] = job.user
+    ? ['runuser', ['-u', job.user, '--', 'env', `PATH=${process.env.PATH}`, `HOME=/home/${job.user}`,
+        `COOP_TEST_AS=${job.user}`, process.execPath, job.file]]
+    : [process.execPath, [job.file]];
+  return new Promise((resolve) => {
+    const child = spawn(cmd as string, args as string[], {
+      cwd: root,
+      env: job.user ? { PATH: process.env.PATH ?? '/usr/bin:/bin' } : { ...process.env, FORCE_COLOR: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    child.on('close', (code) => {
+      const parsed = parseUvu(output);
+      // A file that crashed before uvu could print its summary counts as one failure.
+      const totals = parsed ?? { passed: 0, failed: 1, skipped: 0 };
+      if (parsed && code !== 0 && parsed.failed === 0) totals.failed = 1;
+      resolve({ totals, output, code });
+    });
+    void rel;
+  });
+}
+
+async function main() {
+  const filters = process.argv.slice(2);
+  const files = findTests(here).filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)));
+  const users = process.getuid?.() === 0
+    ? (process.env.COOP_TEST_USERS ?? '').split(',').map((s) => s.trim()).filter(Boolean)
+    : [];
+  const jobs: Job[] = [];
+  for (const file of files) {
+    jobs.push({ file });
+    const suite = relative(here, file).split('/')[0];
+    if (PRIVILEGE_SUITES.includes(suite)) for (const user of users) jobs.push({ file, user });
+  }
+  const sum: Totals = { passed: 0, failed: 0, skipped: 0 };
+  for (const job of jobs) {
+    const label = relative(join(root, 'dist'), job.file) + (job.user ? ` (as ${job.user})` : '');
+    const { totals, output } = await runJob(job);
+    sum.passed += totals.passed;
+    sum.failed += totals.failed;
+    sum.skipped += totals.skipped;
+    const mark = totals.failed ? 'FAIL' : 'ok  ';
+    console.log(`${mark} ${label}: ${totals.passed} passed, ${totals.failed} failed` +
+      (totals.skipped ? `, ${totals.skipped} skipped` : ''));
+    if (totals.failed || process.env.COOP_TEST_VERBOSE) console.log(output.replace(/^/gm, '     | '));
+  }
+  console.log(`${sum.passed} passed, ${sum.failed} failed` + (sum.skipped ? `, ${sum.skipped} skipped` : ''));
+  process.exitCode = sum.failed ? 1 : 0;
+}
+
+await main();

@@ -22,8 +22,9 @@
         "src-native/helper/mounts.cc",
         "src-native/helper/process.cc",
         "src-native/helper/init.cc",
+        "src-native/helper/supervise.cc",
+        "src-native/helper/spawn.cc",
         "src-native/helper/create.cc",
-        "src-native/helper/enter.cc",
         "src-native/helper/rmtree.cc"
       ],
       "include_dirs": ["src-native"],

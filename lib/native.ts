@@ -1,0 +1,44 @@
+// Loads the coop_native addon and locates the coop-helper executable, both built by
+// node-gyp into build/Release (see binding.gyp).
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Functions of the addon (src-native/addon). Each concern adds its own members. */
+export interface NativeAddon {
+  /** flock(2) on fd; returns false when busy and wait is false. */
+  flock(fd: number, exclusive: boolean, wait: boolean): boolean;
+  /** SO_PEERCRED of a connected Unix socket fd. */
+  peerCred(fd: number): { pid: number; uid: number; gid: number };
+  /** Creates an overlayfs whiteout (char device 0/0) at path. */
+  mknodWhiteout(path: string): void;
+}
+
+/** The package root (holds package.json and build/). */
+export const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+const buildDir = join(packageRoot, 'build', 'Release');
+
+let addon: NativeAddon | undefined;
+
+/** The addon, loaded on first use. */
+export function native(): NativeAddon {
+  if (!addon) {
+    const file = join(buildDir, 'coop_native.node');
+    if (!existsSync(file)) {
+      throw new Error(`coop's native addon is missing (${file}); run \`npm rebuild @coop/core\` or \`npm install\` in the package`);
+    }
+    addon = createRequire(import.meta.url)(file) as NativeAddon;
+  }
+  return addon;
+}
+
+/** Absolute path of the coop-helper executable. */
+export function helperPath(): string {
+  const file = join(buildDir, 'coop-helper');
+  if (!existsSync(file)) {
+    throw new Error(`coop's helper executable is missing (${file}); run \`npm rebuild @coop/core\` or \`npm install\` in the package`);
+  }
+  return file;
+}

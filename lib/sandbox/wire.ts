@@ -1,0 +1,66 @@
+// Records exchanged with coop-helper (src-native/helper/wire.cc holds the twin).
+// A record is a list of fields, each "<byte length>:<bytes>", ended by "\n".
+//
+// Plan records (TypeScript -> helper), in order, ended by `end`:
+//   mode create|enter|rmtree        name NAME          ns user mount pid uts ipc net
+//   uidmap IN OUT COUNT             gidmap IN OUT COUNT
+//   idmap-tools NEWUIDMAP NEWGIDMAP (absent: maps are written directly)
+//   setgroups allow|deny            root PATH          (absent: no mount work, no pivot_root)
+//   mount FSTYPE SOURCE TARGET DATA [bind rec ro nosuid nodev noexec optional]...
+//   mkdir PATH OCTALMODE            symlink TARGET PATH
+//   hostname NAME                   loopback           init run|box GRACE_MS
+//   argv ARG...   env K=V...   cwd PATH   user UID GID
+//   cleanup PATH                    target PID STARTTIME
+// Status records (helper -> TypeScript):
+//   pid N | ready | skipped SYSCALL PATH ERRNO | warning TEXT
+//   error SYSCALL PATH ERRNO MESSAGE | exit code|signal N
+
+export type WireRecord = string[];
+
+/** Encodes records (fields are UTF-8; lengths count bytes). */
+export function encodeRecords(records: WireRecord[]): Buffer {
+  const parts: Buffer[] = [];
+  for (const rec of records) {
+    for (const field of rec) {
+      const bytes = Buffer.from(field, 'utf8');
+      parts.push(Buffer.from(`${bytes.length}:`), bytes);
+    }
+    parts.push(Buffer.from('\n'));
+  }
+  return Buffer.concat(parts);
+}
+
+/** Incremental decoder for a stream of records. */
+export class RecordDecoder {
+  private buf = Buffer.alloc(0);
+
+  /** Adds bytes; returns the records completed by them. Throws on malformed input. */
+  push(chunk: Buffer): WireRecord[] {
+    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
+    const out: WireRecord[] = [];
+    for (;;) {
+      const parsed = parseOne(this.buf);
+      if (!parsed) break;
+      out.push(parsed.record);
+      this.buf = this.buf.subarray(parsed.next);
+    }
+    return out;
+  }
+}
+
+function parseOne(buf: Buffer): { record: WireRecord; next: number } | null {
+  const record: WireRecord = [];
+  let p = 0;
+  while (p < buf.length && buf[p] !== 0x0a) {
+    const colon = buf.indexOf(0x3a, p);
+    if (colon < 0) return null;
+    const digits = buf.toString('latin1', p, colon);
+    if (!/^\d{1,10}$/.test(digits)) throw new Error(`malformed helper record near ${JSON.stringify(digits.slice(0, 20))}`);
+    const len = Number(digits);
+    if (colon + 1 + len > buf.length) return null;
+    record.push(buf.toString('utf8', colon + 1, colon + 1 + len));
+    p = colon + 1 + len;
+  }
+  if (p >= buf.length) return null;
+  return { record, next: p + 1 };
+}

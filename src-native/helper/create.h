@@ -1,0 +1,17 @@
+// Modes of the helper: create a box, enter one, remove a box's files.
+#pragma once
+#include "helper/plan.h"
+
+namespace coop {
+
+// Creates the box: clone into new namespaces, write id maps, build the filesystem,
+// pivot_root, then become its init (run_init). Reports `pid N` and, from the init, `ready`.
+// run mode: waits for the box, removes plan.cleanup, reports `exit code|signal N`, and
+// exits the same way. box mode: returns at once (exit 0), the init lives on.
+[[noreturn]] void do_create(const Plan& plan);
+
+// Joins the namespaces of a running box's init (verified by its start time), then runs
+// the plan's process as a child and exits the same way it does.
+[[noreturn]] void do_enter(const Plan& plan);
+
+}  // namespace coop

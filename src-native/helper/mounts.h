@@ -1,0 +1,16 @@
+// Building the box's filesystem: the plan's ordered operations, then pivot_root.
+#pragma once
+#include "helper/plan.h"
+
+namespace coop {
+
+// Runs every operation of the plan (paths resolved inside plan.root, never outside it).
+void run_mount_ops(const Plan& plan);
+
+// Makes plan.root the process's "/" and detaches the old root.
+void pivot_into(const std::string& root);
+
+// Sets the hostname and brings loopback up, as the plan says.
+void setup_identity(const Plan& plan);
+
+}  // namespace coop

@@ -1,0 +1,53 @@
+// The plan the helper executes: decoded from records, no defaults or decisions here
+// (lib/sandbox/plan.ts builds it; lib/sandbox/wire.ts lists the record vocabulary).
+#pragma once
+#include <string>
+#include <vector>
+
+namespace coop {
+
+struct IdRange {
+  unsigned inside = 0, outside = 0, count = 0;
+};
+
+struct MountOp {
+  enum Kind { MOUNT, MKDIR, SYMLINK } kind = MOUNT;
+  std::string fstype;  // MOUNT: filesystem type, "" for a bind
+  std::string source;  // MOUNT: device/host path; SYMLINK: link target
+  std::string target;  // path inside the new root
+  std::string data;    // MOUNT: filesystem options
+  bool bind = false, recursive = false, readonly = false, optional = false;
+  bool nosuid = false, nodev = false, noexec = false;
+  unsigned mode = 0755;  // MKDIR
+};
+
+struct Process {
+  std::vector<std::string> argv, env;
+  std::string cwd = "/";
+  unsigned uid = 0, gid = 0;
+};
+
+struct Plan {
+  std::string mode;  // create | enter | rmtree
+  std::string name;
+  int clone_flags = 0;
+  std::vector<IdRange> uidmap, gidmap;
+  std::string newuidmap, newgidmap;  // empty: write /proc/PID/{uid,gid}_map directly
+  bool setgroups_deny = false;
+  std::string root;
+  std::vector<MountOp> ops;
+  std::string hostname;
+  bool loopback = false;
+  std::string init_mode;  // run | box
+  unsigned grace_ms = 5000;
+  bool has_process = false;
+  Process process;
+  std::vector<std::string> cleanup;
+  int target_pid = 0;
+  std::string target_start;  // field 22 of /proc/PID/stat, as text
+};
+
+// Decodes a plan; on error returns false with *why set.
+bool parse_plan(const std::string& buf, Plan* plan, std::string* why);
+
+}  // namespace coop

@@ -1,0 +1,52 @@
+#include "helper/supervise.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "helper/process.h"
+
+namespace coop {
+
+static const int kPassedOn[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+
+void supervised_set(sigset_t* set) {
+  sigemptyset(set);
+  sigaddset(set, SIGCHLD);
+  for (int sig : kPassedOn) sigaddset(set, sig);
+}
+
+void block_supervised_signals() {
+  sigset_t set;
+  supervised_set(&set);
+  sigprocmask(SIG_BLOCK, &set, nullptr);
+}
+
+bool sent_from_outside(const siginfo_t& info) { return info.si_code <= 0 && info.si_pid == 0; }
+
+int supervise(pid_t child) {
+  sigset_t set;
+  supervised_set(&set);
+  for (;;) {
+    int status;
+    pid_t done = waitpid(child, &status, WNOHANG);
+    if (done == child) return status;
+    if (done < 0 && errno != EINTR) return 0;
+    siginfo_t info;
+    int sig = sigwaitinfo(&set, &info);
+    if (sig > 0 && sig != SIGCHLD && info.si_code <= 0 && info.si_pid != child) kill(child, sig);
+  }
+}
+
+void mirror_exit(int status) {
+  if (WIFSIGNALED(status)) {
+    int sig = WTERMSIG(status);
+    reset_signals();
+    kill(getpid(), sig);
+    _exit(128 + sig);
+  }
+  _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 1);
+}
+
+}  // namespace coop

@@ -29,8 +29,10 @@ void do_create(const Plan& plan) {
   pid_t pid = clone_mapped(plan, plan.clone_flags);
   if (pid == 0) {
     close(exitp[0]);
-    run_mount_ops(plan);
-    pivot_into(plan.root);
+    if (!plan.root.empty()) {
+      run_mount_ops(plan);
+      pivot_into(plan.root);
+    }
     setup_identity(plan);
     run_init(plan, exitp[1], mask);
   }

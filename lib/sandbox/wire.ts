@@ -32,7 +32,7 @@ export function encodeRecords(records: WireRecord[]): Buffer {
 
 /** Incremental decoder for a stream of records. */
 export class RecordDecoder {
-  private buf = Buffer.alloc(0);
+  private buf: Buffer = Buffer.alloc(0);
 
   /** Adds bytes; returns the records completed by them. Throws on malformed input. */
   push(chunk: Buffer): WireRecord[] {

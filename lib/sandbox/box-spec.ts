@@ -1,0 +1,98 @@
+// Configuration + request -> BoxSpec: the one place that looks at the host (users, id
+// ranges, the rootfs's accounts, canonical paths) before planning.
+import { randomBytes } from 'node:crypto';
+import { readFileSync, realpathSync, statSync } from 'node:fs';
+import type { CoopConfig } from '../config/types.js';
+import { CoopError } from '../errors.js';
+import { coopHome as defaultHome, sessionPaths } from '../paths.js';
+import type { BoxMount, BoxSpec } from './box-plan.js';
+import { baseAccounts, resolveShell } from './etc-files.js';
+import { currentUser, idMappingFor } from './idmap.js';
+import { isExecutableInRoot } from './in-root.js';
+import { resolveRootfs, rootfsDirOf } from './rootfs.js';
+
+export interface BoxRequest {
+  config: CoopConfig;
+  /** Box name; default a fresh `run-XXXXXXXX`. */
+  name?: string;
+  /** State directory; default $COOP_HOME or ~/.coop. */
+  coopHome?: string;
+  /** Parsed `sandbox.mounts` (config's parseMountEntry). */
+  mounts?: BoxMount[];
+  init: 'run' | 'box';
+  command?: { argv: string[]; cwd?: string };
+  /** The caller's environment: TERM and LANG come from it. */
+  callerEnv?: NodeJS.ProcessEnv;
+  /** Directory relative image paths resolve against (the coop.toml's); default the workspace. */
+  baseDir?: string;
+}
+
+const existingDir = (path: string, what: string): string => {
+  let st;
+  try {
+    st = statSync(path);
+  } catch {
+    throw new CoopError('CONFIG_INVALID', `${what} ${path} does not exist`);
+  }
+  if (!st.isDirectory()) throw new CoopError('CONFIG_INVALID', `${what} ${path} is not a directory`);
+  return realpathSync(path);
+};
+
+/** Canonical host paths (symlinks resolved); a missing source is an error naming it. */
+function canonicalMounts(mounts: BoxMount[]): BoxMount[] {
+  return mounts.map((m) => {
+    if (m.kind !== 'path') return m;
+    try {
+      return { ...m, host: realpathSync(m.host) };
+    } catch {
+      throw new CoopError('CONFIG_INVALID', `mount source ${m.host} does not exist (sandbox.mounts "${m.host}:${m.box}")`);
+    }
+  });
+}
+
+const readOrNull = (path: string) => {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
+};
+
+export function newRunName(): string {
+  return `run-${randomBytes(4).toString('hex')}`;
+}
+
+/** Gathers what planning needs from the host. Throws CoopError for bad input. */
+export function boxSpecFor(req: BoxRequest): BoxSpec {
+  const { config } = req;
+  const home = req.coopHome ?? defaultHome();
+  const name = req.name ?? newRunName();
+  const workspace = existingDir(config.workspace.mount, 'workspace');
+  const rootfs = resolveRootfs(config.sandbox.image, { baseDir: req.baseDir ?? workspace });
+  const rootDir = rootfsDirOf(rootfs);
+  const user = currentUser();
+  const env = req.callerEnv ?? process.env;
+  return {
+    name,
+    coopHome: home,
+    paths: sessionPaths(home, name),
+    rootfs,
+    workspace: { host: workspace, path: config.workspace.path },
+    mounts: canonicalMounts(req.mounts ?? []),
+    persist: config.session.persist,
+    network: config.network.mode,
+    hostname: config.sandbox.hostname,
+    user: config.sandbox.user,
+    shell: resolveShell(rootDir, config.sandbox.shell, isExecutableInRoot),
+    env: config.env,
+    term: env.TERM,
+    lang: env.LANG,
+    created: Math.floor(Date.now() / 1000),
+    idmap: idMappingFor(user),
+    init: req.init,
+    command: req.command,
+    hostHome: user.home,
+    accounts: baseAccounts(rootDir),
+    resolvConf: readOrNull('/etc/resolv.conf'),
+  };
+}

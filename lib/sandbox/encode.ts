@@ -1,0 +1,59 @@
+// Plan -> the records coop-helper reads (vocabulary in wire.ts).
+import type { CreatePlan, EnterPlan, IdMapping, Plan, ProcessSpec, RemovePlan } from './plan.js';
+import { encodeRecords, type WireRecord } from './wire.js';
+
+function idmapRecords(m: IdMapping): WireRecord[] {
+  const out: WireRecord[] = [];
+  for (const r of m.uid) out.push(['uidmap', String(r.inside), String(r.outside), String(r.count)]);
+  for (const r of m.gid) out.push(['gidmap', String(r.inside), String(r.outside), String(r.count)]);
+  if (m.tools) out.push(['idmap-tools', m.tools.newuidmap, m.tools.newgidmap]);
+  out.push(['setgroups', m.setgroups]);
+  return out;
+}
+
+function processRecords(p: ProcessSpec): WireRecord[] {
+  return [
+    ['argv', ...p.argv],
+    ['env', ...Object.entries(p.env).map(([k, v]) => `${k}=${v}`)],
+    ['cwd', p.cwd],
+    ['user', String(p.uid), String(p.gid)],
+  ];
+}
+
+function createRecords(p: CreatePlan): WireRecord[] {
+  const out: WireRecord[] = [['mode', 'create'], ['name', p.name], ['ns', ...p.namespaces], ...idmapRecords(p.idmap)];
+  if (p.root !== null) out.push(['root', p.root]);
+  for (const op of p.ops) {
+    if (op.op === 'mount') out.push(['mount', op.fstype, op.source, op.target, op.data, ...op.flags]);
+    else if (op.op === 'mkdir') out.push(['mkdir', op.path, op.mode.toString(8)]);
+    else out.push(['symlink', op.target, op.path]);
+  }
+  if (p.hostname) out.push(['hostname', p.hostname]);
+  if (p.loopback) out.push(['loopback']);
+  out.push(['init', p.init.mode, String(p.init.graceMs)]);
+  if (p.process) out.push(...processRecords(p.process));
+  for (const path of p.cleanup) out.push(['cleanup', path]);
+  return out;
+}
+
+function enterRecords(p: EnterPlan): WireRecord[] {
+  return [
+    ['mode', 'enter'],
+    ['target', String(p.target.pid), p.target.startTime],
+    ['ns', ...p.namespaces],
+    ['setgroups', p.setgroups],
+    ...processRecords(p.process),
+  ];
+}
+
+function removeRecords(p: RemovePlan): WireRecord[] {
+  return [['mode', 'rmtree'], ['ns', 'user'], ...idmapRecords(p.idmap), ...p.paths.map((x) => ['cleanup', x])];
+}
+
+/** The plan as coop-helper's input records, ending with `end`. */
+export function encodePlan(plan: Plan): Buffer {
+  const records =
+    plan.mode === 'create' ? createRecords(plan) : plan.mode === 'enter' ? enterRecords(plan) : removeRecords(plan);
+  records.push(['end']);
+  return encodeRecords(records);
+}

@@ -1,0 +1,62 @@
+// Looking at files of a root filesystem from the host, resolving symlinks as the box
+// would (an absolute link target means the box's "/", never the host's). A rootfs is
+// untrusted input: /etc/passwd may be a link to the host user's private key.
+import { lstatSync, readFileSync, readlinkSync, type Stats } from 'node:fs';
+import { join } from 'node:path';
+
+const MAX_LINKS = 40;
+
+/** Host path of `boxPath` inside `root`, with every symlink resolved within root; null if absent. */
+export function resolveInRoot(root: string, boxPath: string): string | null {
+  let parts = boxPath.split('/').filter((p) => p && p !== '.');
+  const done: string[] = [];
+  let links = 0;
+  while (parts.length) {
+    const name = parts.shift()!;
+    if (name === '..') {
+      done.pop();
+      continue;
+    }
+    const host = join(root, ...done, name);
+    let st: Stats;
+    try {
+      st = lstatSync(host);
+    } catch {
+      return null;
+    }
+    if (st.isSymbolicLink()) {
+      if (++links > MAX_LINKS) return null;
+      const target = readlinkSync(host);
+      if (target.startsWith('/')) done.length = 0;
+      parts = [...target.split('/').filter((p) => p && p !== '.'), ...parts];
+      continue;
+    }
+    if (parts.length && !st.isDirectory()) return null;
+    done.push(name);
+  }
+  return join(root, ...done);
+}
+
+/** Contents of a regular file of the rootfs, or null when absent or not a regular file. */
+export function readFileInRoot(root: string, boxPath: string): string | null {
+  const host = resolveInRoot(root, boxPath);
+  if (!host) return null;
+  try {
+    if (!lstatSync(host).isFile()) return null;
+    return readFileSync(host, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/** True when boxPath names an executable regular file of the rootfs. */
+export function isExecutableInRoot(root: string, boxPath: string): boolean {
+  const host = resolveInRoot(root, boxPath);
+  if (!host) return false;
+  try {
+    const st = lstatSync(host);
+    return st.isFile() && (st.mode & 0o111) !== 0;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,78 @@
+// The sandbox plan: everything the helper executable will do, as plain data.
+// lib/sandbox/box-plan.ts builds plans from configuration; lib/sandbox/encode.ts turns
+// them into the records coop-helper reads. Plans can be printed, compared and tested
+// without a kernel.
+
+export type Namespace = 'user' | 'mount' | 'pid' | 'uts' | 'ipc' | 'net';
+
+/** One line of /proc/PID/uid_map or gid_map. */
+export interface IdRange {
+  inside: number;
+  outside: number;
+  count: number;
+}
+
+export interface IdMapping {
+  uid: IdRange[];
+  gid: IdRange[];
+  /** newuidmap/newgidmap paths when the maps need them (a subordinate range); null = write directly. */
+  tools: { newuidmap: string; newgidmap: string } | null;
+  /** "deny" is required when an unprivileged process writes its gid_map itself. */
+  setgroups: 'allow' | 'deny';
+}
+
+export type MountFlag = 'bind' | 'rec' | 'ro' | 'nosuid' | 'nodev' | 'noexec' | 'optional';
+
+/** One filesystem step, executed in order inside the new mount namespace. Targets are box paths. */
+export type FsOp =
+  | { op: 'mount'; fstype: string; source: string; target: string; data: string; flags: MountFlag[] }
+  | { op: 'mkdir'; path: string; mode: number }
+  | { op: 'symlink'; target: string; path: string };
+
+export interface ProcessSpec {
+  argv: string[];
+  /** The complete environment (nothing is inherited). */
+  env: Record<string, string>;
+  cwd: string;
+  /** In-box ids. */
+  uid: number;
+  gid: number;
+}
+
+/** Create a box: namespaces, maps, filesystem, pivot_root, then coop's init as PID 1. */
+export interface CreatePlan {
+  mode: 'create';
+  name: string;
+  namespaces: Namespace[];
+  idmap: IdMapping;
+  /** Host directory that becomes "/"; null for a user-namespace-only process (no mount work). */
+  root: string | null;
+  ops: FsOp[];
+  hostname: string | null;
+  /** Bring up loopback (only meaningful in a new network namespace). */
+  loopback: boolean;
+  /** run: the init runs `process` and the box ends with it; box: the init waits for entered processes. */
+  init: { mode: 'run' | 'box'; graceMs: number };
+  process: ProcessSpec | null;
+  /** Host paths removed (inside the box's user namespace) once a run-mode box has ended. */
+  cleanup: string[];
+}
+
+/** Run a process inside an existing box (setns into its init's namespaces). */
+export interface EnterPlan {
+  mode: 'enter';
+  /** The box's init, identified by pid and start time (field 22 of /proc/PID/stat). */
+  target: { pid: number; startTime: string };
+  namespaces: Namespace[];
+  setgroups: 'allow' | 'deny';
+  process: ProcessSpec;
+}
+
+/** Remove directories whose files may belong to mapped ids. */
+export interface RemovePlan {
+  mode: 'rmtree';
+  idmap: IdMapping;
+  paths: string[];
+}
+
+export type Plan = CreatePlan | EnterPlan | RemovePlan;

@@ -1,0 +1,100 @@
+// `run()`: a one-shot box for scripts and CI (SPEC §9 `coop run`). No daemon: the box
+// is created, runs one command with the caller's stdio (or pipes), and is removed.
+import { existsSync } from 'node:fs';
+import type { Readable, Writable } from 'node:stream';
+import type { CoopConfig } from '../config/types.js';
+import { CoopError } from '../errors.js';
+import type { BoxMount } from './box-plan.js';
+import { planBox, PlanError } from './box-plan.js';
+import { boxSpecFor } from './box-spec.js';
+import { HelperProcess } from './helper-process.js';
+import { prepare } from './prepare.js';
+import { removeTree } from './remove.js';
+
+export interface RunOptions {
+  /** The command and its arguments, run inside the box. */
+  cmd: string[];
+  /** Resolved configuration (lib/config's loadConfig). */
+  config: CoopConfig;
+  /** Parsed `sandbox.mounts`. */
+  mounts?: BoxMount[];
+  /** Working directory inside the box; default the workspace path. */
+  cwd?: string;
+  /** 'pipe' (default): the handle's stdin/stdout/stderr are streams; 'inherit': the caller's. */
+  stdio?: 'pipe' | 'inherit';
+  /** The caller's environment (TERM, LANG); default process.env. Nothing else of it enters the box. */
+  env?: NodeJS.ProcessEnv;
+  coopHome?: string;
+  name?: string;
+  /** Directory relative `dir:` images resolve against. */
+  baseDir?: string;
+}
+
+export interface RunResult {
+  /** Box name (its hostname unless configured otherwise). */
+  name: string;
+  /** Exit code of the command, or null when a signal ended it. */
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** Set when the command could not be started (exit 126/127): one line saying why. */
+  failure?: string;
+}
+
+export interface RunHandle extends Promise<RunResult> {
+  readonly name: string;
+  readonly stdin: Writable | null;
+  readonly stdout: Readable | null;
+  readonly stderr: Readable | null;
+  /** Passes a signal to the command (through the helper and the box's init). */
+  kill(signal?: NodeJS.Signals): void;
+}
+
+/**
+ * Runs `cmd` in a fresh box and resolves with how it ended. Rejects with a SandboxError
+ * (or CoopError) when the box could not be set up.
+ *
+ * @example
+ *   const { code } = await run({ cmd: ['make', 'test'], config, stdio: 'inherit' });
+ */
+export function run(opts: RunOptions): RunHandle {
+  let spec;
+  let planned;
+  try {
+    spec = boxSpecFor({
+      config: opts.config, name: opts.name, coopHome: opts.coopHome, mounts: opts.mounts, init: 'run',
+      command: { argv: opts.cmd, cwd: opts.cwd }, callerEnv: opts.env, baseDir: opts.baseDir,
+    });
+    planned = planBox(spec);
+  } catch (e) {
+    const err = e instanceof PlanError ? new CoopError('CONFIG_INVALID', e.message) : e;
+    return Object.assign(Promise.reject(err), { name: opts.name ?? '', stdin: null, stdout: null, stderr: null, kill() {} });
+  }
+  const { plan, prep } = planned;
+  prepare(prep);
+  const s = opts.stdio ?? 'pipe';
+  const helper = new HelperProcess(plan, {
+    stdio: [s, s, s],
+    argv0: 'coop-init',
+    args: [spec.name],
+    env: { COOP_SESSION: spec.name, COOP_WORKSPACE: spec.workspace.host, COOP_CREATED: String(spec.created) },
+  });
+  const promise = helper.outcome.then(async (o): Promise<RunResult> => {
+    // The helper removes the box's files itself; if it was killed first, do it here.
+    if (existsSync(spec.paths.dir)) await removeTree([spec.paths.dir], spec.idmap);
+    if (o.exit) {
+      const failed = o.error && o.error.syscall === 'execve';
+      return { name: spec.name, ...o.exit, ...(failed ? { failure: `${o.error!.path}: ${o.error!.message}` } : {}) };
+    }
+    if (o.error) throw o.error;
+    const { code, signal } = o.helper;
+    throw new CoopError('SANDBOX_FAILED', `the box's helper ended unexpectedly (${signal ?? `exit code ${code}`})`);
+  });
+  const child = helper.child;
+  return Object.assign(promise, {
+    name: spec.name,
+    stdin: child.stdin,
+    stdout: child.stdout,
+    stderr: child.stderr,
+    kill: (signal?: NodeJS.Signals) => helper.kill(signal),
+  });
+}

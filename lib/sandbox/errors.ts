@@ -17,6 +17,8 @@ export class SandboxError extends Error {
   readonly errno: number;
   /** e.g. "EPERM", or "" when the failure is not an errno. */
   readonly code: string;
+  /** The bare reason (e.g. "Operation not permitted"). */
+  readonly reason: string;
   constructor(f: HelperFailure, hint: string | null) {
     const where = f.path ? ` ${f.path}` : '';
     super(`${f.syscall}${where}: ${f.message}${hint ? ` — ${hint}` : ''}`);
@@ -25,6 +27,7 @@ export class SandboxError extends Error {
     this.path = f.path;
     this.errno = f.errno;
     this.code = f.errno > 0 ? safeName(f.errno) : '';
+    this.reason = f.message;
   }
 }
 

@@ -83,7 +83,7 @@ export function run(opts: RunOptions): RunHandle {
     if (existsSync(spec.paths.dir)) await removeTree([spec.paths.dir], spec.idmap);
     if (o.exit) {
       const failed = o.error && o.error.syscall === 'execve';
-      return { name: spec.name, ...o.exit, ...(failed ? { failure: `${o.error!.path}: ${o.error!.message}` } : {}) };
+      return { name: spec.name, ...o.exit, ...(failed ? { failure: `${o.error!.path}: ${o.error!.reason}` } : {}) };
     }
     if (o.error) throw o.error;
     const { code, signal } = o.helper;

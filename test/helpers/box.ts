@@ -1,0 +1,19 @@
+// Running a one-shot box through the library and collecting its output.
+import { run, type RunOptions, type RunResult } from '../../lib/sandbox/run.js';
+
+export interface Captured extends RunResult {
+  stdout: string;
+  stderr: string;
+}
+
+export async function runCaptured(opts: RunOptions, input?: string): Promise<Captured> {
+  const h = run({ ...opts, stdio: 'pipe' });
+  let stdout = '';
+  let stderr = '';
+  h.stdout?.on('data', (d) => (stdout += d));
+  h.stderr?.on('data', (d) => (stderr += d));
+  h.stdin?.end(input ?? '');
+  const r = await h;
+  await new Promise((res) => setImmediate(res));
+  return { ...r, stdout, stderr };
+}

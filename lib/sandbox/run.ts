@@ -9,7 +9,7 @@ import { planBox, PlanError } from './box-plan.js';
 import { boxSpecFor } from './box-spec.js';
 import { HelperProcess } from './helper-process.js';
 import { prepare } from './prepare.js';
-import { removeTree } from './remove.js';
+import { removeBoxDir } from './remove.js';
 
 export interface RunOptions {
   /** The command and its arguments, run inside the box. */
@@ -80,7 +80,7 @@ export function run(opts: RunOptions): RunHandle {
   });
   const promise = helper.outcome.then(async (o): Promise<RunResult> => {
     // The helper removes the box's files itself; if it was killed first, do it here.
-    if (existsSync(spec.paths.dir)) await removeTree([spec.paths.dir], spec.idmap);
+    if (existsSync(spec.paths.dir)) await removeBoxDir(spec.paths.dir, spec.idmap);
     if (o.exit) {
       const failed = o.error && o.error.syscall === 'execve';
       return { name: spec.name, ...o.exit, ...(failed ? { failure: `${o.error!.path}: ${o.error!.reason}` } : {}) };

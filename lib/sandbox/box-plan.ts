@@ -1,12 +1,17 @@
-// Box specification -> plan + host-side preparation. Pure: reads nothing, writes
-// nothing; everything it decides is visible in what it returns.
+// Box specification -> plan. Pure: reads nothing, writes nothing; everything it decides
+// is visible in the plan it returns (plus the named volumes to create on the host).
+//
+// Where a box's writable layer lives:
+//   run boxes  a private tmpfs mounted on $COOP_HOME/stage inside the box's own mount
+//              namespace: nothing on disk, nothing to clean up, gone with the box.
+//   daemon     $COOP_HOME/sessions/<name>/{upper,work} on disk, kept until `coop kill`.
 import { posix } from 'node:path';
 import type { NetworkMode } from '../config/types.js';
 import type { SessionPaths } from '../paths.js';
 import { boxEnv, homeOf } from './env.js';
 import { groupFor, hostsFor, passwdFor } from './etc-files.js';
 import { HOST_EMPTY, type HostLayout } from './host-image.js';
-import type { CreatePlan, FsOp, IdMapping, MountFlag, Namespace } from './plan.js';
+import type { CreatePlan, FsOp, IdMapping, MountFlag, Namespace, ProcessSpec, StageOp } from './plan.js';
 
 /** Where a box's read-only base comes from. */
 export type RootfsSource = { kind: 'host'; layout: HostLayout } | { kind: 'dir'; path: string };
@@ -48,14 +53,10 @@ export interface BoxSpec {
   resolvConf: string | null;
 }
 
-/** What must exist on the host before the helper runs. */
-export interface Preparation {
-  dirs: { path: string; mode: number }[];
-  files: { path: string; content: string; mode: number }[];
-  /** Overlay whiteouts (character devices 0/0) hiding host secrets. */
-  whiteouts: string[];
-  /** Named volumes to create on first use, seeded from a host path when it exists. */
-  volumes: { dir: string; seed: string | null }[];
+/** A named volume to create on the host before the box starts (seeded from a host path if it exists). */
+export interface VolumeToCreate {
+  dir: string;
+  seed: string | null;
 }
 
 export class PlanError extends Error {}
@@ -83,48 +84,99 @@ const bind = (source: string, target: string, ...flags: MountFlag[]): FsOp =>
   mount('', source, target, '', ['bind', ...flags]);
 
 function overlay(lower: string, upper: string, work: string, target: string): FsOp {
-  return mount('overlay', 'overlay', target, `lowerdir=${ovl(lower)},upperdir=${ovl(upper)},workdir=${ovl(work)},userxattr`);
+  // volatile: the upper layer is thrown away with the box, so it is never synced to disk.
+  return mount('overlay', 'overlay', target, `lowerdir=${ovl(lower)},upperdir=${ovl(upper)},workdir=${ovl(work)},userxattr,volatile`);
 }
 
-interface RootResult {
-  ops: FsOp[];
-  prep: Preparation;
-  /** Whether the box's /etc is an overlay (its upper takes coop's files) or a read-only bind. */
-  etcWritable: boolean;
+/** Where this box's root mount point and writable layers are (on a tmpfs for run boxes). */
+interface Layers {
+  root: string;
+  upper: string;
+  work: string;
+  /** Scratch directory for files bound over a read-only /etc. */
+  files: string;
 }
 
-function hostRoot(spec: BoxSpec, layout: HostLayout): RootResult {
-  const { paths } = spec;
-  const ops: FsOp[] = [bind(paths.root, '/')];
-  const prep: Preparation = { dirs: [], files: [], whiteouts: [], volumes: [] };
+class Builder {
+  readonly stage: StageOp[] = [];
+  readonly ops: FsOp[] = [];
+  readonly volumes: VolumeToCreate[] = [];
+  private readonly made = new Set<string>();
+
+  /** Stage mkdir of `path` and of its parents below `base` (which must exist). */
+  mkdirs(base: string, path: string, mode = 0o755): void {
+    const rel = posix.relative(base, path);
+    let cur = base;
+    for (const part of rel.split('/').filter(Boolean)) {
+      cur = join(cur, part);
+      if (this.made.has(cur)) continue;
+      this.made.add(cur);
+      this.stage.push({ op: 'mkdir', path: cur, mode: cur === path ? mode : 0o755 });
+    }
+  }
+}
+
+function layersFor(spec: BoxSpec, b: Builder): Layers {
+  if (spec.init === 'run') {
+    const stage = join(spec.coopHome, 'stage');
+    b.stage.push({ op: 'mount', fstype: 'tmpfs', source: 'coop-stage', target: stage, data: 'mode=700', flags: ['nosuid', 'nodev'] });
+    const l = { root: join(stage, 'root'), upper: join(stage, 'upper'), work: join(stage, 'work'), files: join(stage, 'files') };
+    b.mkdirs(stage, l.root);
+    b.mkdirs(stage, l.upper);
+    b.mkdirs(stage, l.work, 0o700);
+    return l;
+  }
+  const p = spec.paths;
+  b.mkdirs(spec.coopHome, p.dir, 0o700);
+  b.mkdirs(p.dir, p.root);
+  b.mkdirs(p.dir, p.upper);
+  b.mkdirs(p.dir, p.work, 0o700);
+  return { root: p.root, upper: p.upper, work: p.work, files: join(p.dir, 'files') };
+}
+
+/** Builds the root: returns whether /etc takes coop's files in its upper layer. */
+function hostRoot(b: Builder, l: Layers, layout: HostLayout): boolean {
+  b.ops.push(bind(l.root, '/'));
   const kinds = new Map(layout.entries.map((e) => [e.name, e.kind]));
   for (const e of layout.entries) {
-    if (e.kind === 'symlink') ops.push({ op: 'symlink', target: e.target, path: `/${e.name}` });
-    else if (e.kind === 'bind') ops.push(bind(`/${e.name}`, `/${e.name}`, 'rec', 'ro'));
+    if (e.kind === 'symlink') b.ops.push({ op: 'symlink', target: e.target, path: `/${e.name}` });
+    else if (e.kind === 'bind') b.ops.push(bind(`/${e.name}`, `/${e.name}`, 'rec', 'ro'));
     else {
-      const upper = join(paths.upper, e.name);
-      const work = join(paths.work, e.name);
-      prep.dirs.push({ path: upper, mode: 0o755 }, { path: work, mode: 0o700 });
-      ops.push(overlay(`/${e.name}`, upper, work, `/${e.name}`));
+      b.mkdirs(l.upper, join(l.upper, e.name));
+      b.mkdirs(l.work, join(l.work, e.name), 0o700);
+      b.ops.push(overlay(`/${e.name}`, join(l.upper, e.name), join(l.work, e.name), `/${e.name}`));
     }
   }
-  for (const name of HOST_EMPTY) ops.push({ op: 'mkdir', path: `/${name}`, mode: name === 'root' ? 0o700 : 0o755 });
+  for (const name of HOST_EMPTY) b.ops.push({ op: 'mkdir', path: `/${name}`, mode: name === 'root' ? 0o700 : 0o755 });
   for (const secret of layout.secrets) {
-    const top = secret.split('/')[1]!;
-    if (kinds.get(top) === 'overlay') {
-      prep.dirs.push({ path: join(paths.upper, posix.dirname(secret)), mode: 0o755 });
-      prep.whiteouts.push(join(paths.upper, secret));
+    if (kinds.get(secret.split('/')[1]!) === 'overlay') {
+      b.mkdirs(l.upper, join(l.upper, posix.dirname(secret)));
+      b.stage.push({ op: 'whiteout', path: join(l.upper, secret) });
     } else {
-      ops.push(bind('/dev/null', secret, 'optional'));
+      b.ops.push(bind('/dev/null', secret, 'optional'));
     }
   }
-  return { ops, prep, etcWritable: kinds.get('etc') === 'overlay' };
+  return kinds.get('etc') === 'overlay';
 }
 
-function imageRoot(spec: BoxSpec, lower: string): RootResult {
-  const { paths } = spec;
-  const prep: Preparation = { dirs: [{ path: paths.upper, mode: 0o755 }, { path: paths.work, mode: 0o700 }], files: [], whiteouts: [], volumes: [] };
-  return { ops: [overlay(lower, paths.upper, paths.work, '/')], prep, etcWritable: true };
+function etcFiles(spec: BoxSpec, b: Builder, l: Layers, home: string, etcWritable: boolean): void {
+  const hostname = spec.hostname || spec.name;
+  const content: [string, string][] = [
+    ['passwd', passwdFor(spec.accounts.passwd, spec.user, home, spec.shell)],
+    ['group', groupFor(spec.accounts.group, spec.user)],
+    ['hostname', `${hostname}\n`],
+    ['hosts', hostsFor(hostname)],
+  ];
+  if (spec.rootfs.kind === 'dir' && spec.network !== 'none' && spec.resolvConf !== null) {
+    content.push(['resolv.conf', spec.resolvConf]);
+  }
+  // A read-only /etc (a host image whose /etc has submounts): bind each file instead.
+  const dir = etcWritable ? join(l.upper, 'etc') : l.files;
+  b.mkdirs(etcWritable ? l.upper : posix.dirname(l.files), dir);
+  for (const [name, text] of content) {
+    b.stage.push({ op: 'file', path: join(dir, name), mode: 0o644, content: text });
+    if (!etcWritable) b.ops.push(bind(join(dir, name), `/etc/${name}`, 'ro'));
+  }
 }
 
 function systemOps(newNet: boolean): FsOp[] {
@@ -150,84 +202,73 @@ function systemOps(newNet: boolean): FsOp[] {
   return ops;
 }
 
-function etcFiles(spec: BoxSpec, home: string, etcWritable: boolean): { ops: FsOp[]; files: Preparation['files'] } {
-  const hostname = spec.hostname || spec.name;
-  const content: [string, string][] = [
-    ['passwd', passwdFor(spec.accounts.passwd, spec.user, home, spec.shell)],
-    ['group', groupFor(spec.accounts.group, spec.user)],
-    ['hostname', `${hostname}\n`],
-    ['hosts', hostsFor(hostname)],
-  ];
-  if (spec.rootfs.kind === 'dir' && spec.network !== 'none' && spec.resolvConf !== null) {
-    content.push(['resolv.conf', spec.resolvConf]);
-  }
-  if (etcWritable) {
-    return { ops: [], files: content.map(([n, c]) => ({ path: join(spec.paths.upper, 'etc', n), content: c, mode: 0o644 })) };
-  }
-  // A read-only /etc: bind each file from the session directory instead.
-  const files = content.map(([n, c]) => ({ path: join(spec.paths.dir, 'etc', n), content: c, mode: 0o644 }));
-  return { ops: files.map((f, i) => bind(f.path, `/etc/${content[i]![0]}`, 'ro')), files };
-}
-
-/** Builds the create plan for a box, and what must be prepared on the host first. */
-export function planBox(spec: BoxSpec): { plan: CreatePlan; prep: Preparation } {
-  if (spec.init === 'run' && !spec.command?.argv.length) throw new PlanError('no command given for the box');
-  if (spec.network === 'veth') {
-    throw new PlanError('network.mode "veth" is not available yet; use "host" or "none"');
-  }
-  const home = homeOf(spec.user);
-  const newNet = spec.network !== 'host';
-  const root = spec.rootfs.kind === 'host' ? hostRoot(spec, spec.rootfs.layout) : imageRoot(spec, spec.rootfs.path);
-  const prep = root.prep;
-  prep.dirs.unshift({ path: spec.paths.dir, mode: 0o700 }, { path: spec.paths.root, mode: 0o755 });
-  const etc = etcFiles(spec, home, root.etcWritable);
-  if (root.etcWritable) prep.dirs.push({ path: join(spec.paths.upper, 'etc'), mode: 0o755 });
-  else prep.dirs.push({ path: join(spec.paths.dir, 'etc'), mode: 0o755 });
-  prep.files.push(...etc.files);
-
-  const ops: FsOp[] = [...root.ops, ...etc.ops, ...systemOps(newNet), { op: 'mkdir', path: home, mode: 0o755 }];
-  const wsPath = boxPath(spec.workspace.path, home, 'workspace.path');
-  ops.push(bind(spec.workspace.host, wsPath, 'rec'));
+function userMounts(spec: BoxSpec, b: Builder, home: string): void {
   for (const m of spec.mounts) {
     const target = boxPath(m.box, home, `mount "${m.kind === 'path' ? m.host : m.name}"`);
     const flags: MountFlag[] = m.readonly ? ['rec', 'ro'] : ['rec'];
-    if (m.kind === 'path') ops.push(bind(m.host, target, ...flags));
+    if (m.kind === 'path') b.ops.push(bind(m.host, target, ...flags));
     else {
       const dir = join(spec.coopHome, 'volumes', m.name);
       const seed = m.box === '~' || m.box.startsWith('~/') ? join(spec.hostHome, m.box.slice(1)) : m.box;
-      prep.volumes.push({ dir, seed });
-      ops.push(bind(dir, target, ...flags));
+      b.volumes.push({ dir, seed });
+      b.ops.push(bind(dir, target, ...flags));
     }
   }
-  if (spec.init === 'box') {
-    for (const dir of spec.persist) {
-      const target = boxPath(join(home, dir), home, `session.persist "${dir}"`);
-      const source = join(spec.paths.persist, posix.relative(home, target));
-      prep.dirs.push({ path: source, mode: 0o755 });
-      ops.push(bind(source, target, 'rec'));
-    }
+  if (spec.init !== 'box') return; // a one-shot box keeps nothing
+  for (const dir of spec.persist) {
+    const target = boxPath(join(home, dir), home, `session.persist "${dir}"`);
+    const source = join(spec.paths.persist, posix.relative(home, target));
+    b.mkdirs(spec.paths.dir, source);
+    b.ops.push(bind(source, target, 'rec'));
   }
+}
 
-  const namespaces: Namespace[] = ['user', 'mount', 'pid', 'uts', 'ipc'];
-  if (newNet) namespaces.push('net');
-  const env = boxEnv({
-    user: spec.user, home, shell: spec.shell, term: spec.term, lang: spec.lang, session: spec.name,
+/** The environment of processes started in the box (the agent, shells, a run command). */
+export function processEnv(spec: BoxSpec): Record<string, string> {
+  return boxEnv({
+    user: spec.user, home: homeOf(spec.user), shell: spec.shell, term: spec.term, lang: spec.lang, session: spec.name,
     workspaceHost: spec.workspace.host, created: spec.created, extra: spec.env,
   });
+}
+
+/** The box's namespaces: all but the network one for network.mode = "host". */
+export function boxNamespaces(network: NetworkMode): Namespace[] {
+  const ns: Namespace[] = ['user', 'mount', 'pid', 'uts', 'ipc'];
+  if (network !== 'host') ns.push('net');
+  return ns;
+}
+
+/** Builds the create plan for a box, and the named volumes to create first. */
+export function planBox(spec: BoxSpec): { plan: CreatePlan; volumes: VolumeToCreate[] } {
+  if (spec.init === 'run' && !spec.command?.argv.length) throw new PlanError('no command given for the box');
+  if (spec.network === 'veth') throw new PlanError('network.mode "veth" is not available yet; use "host" or "none"');
+  const home = homeOf(spec.user);
+  const wsPath = boxPath(spec.workspace.path, home, 'workspace.path');
+  const newNet = spec.network !== 'host';
+  const b = new Builder();
+  const l = layersFor(spec, b);
+  let etcWritable = true;
+  if (spec.rootfs.kind === 'host') etcWritable = hostRoot(b, l, spec.rootfs.layout);
+  else b.ops.push(overlay(spec.rootfs.path, l.upper, l.work, '/'));
+  etcFiles(spec, b, l, home, etcWritable);
+  b.ops.push(...systemOps(newNet), { op: 'mkdir', path: home, mode: 0o755 }, bind(spec.workspace.host, wsPath, 'rec'));
+  userMounts(spec, b, home);
+
+  const process: ProcessSpec | null = spec.command
+    ? { argv: spec.command.argv, env: processEnv(spec), cwd: spec.command.cwd ?? wsPath, uid: 0, gid: 0 }
+    : null;
   const plan: CreatePlan = {
     mode: 'create',
     name: spec.name,
-    namespaces,
+    namespaces: boxNamespaces(spec.network),
     idmap: spec.idmap,
-    root: spec.paths.root,
-    ops,
+    root: l.root,
+    stage: b.stage,
+    ops: b.ops,
     hostname: spec.hostname || spec.name,
     loopback: newNet,
     init: { mode: spec.init, graceMs: spec.graceMs ?? 5000 },
-    process: spec.command
-      ? { argv: spec.command.argv, env, cwd: spec.command.cwd ?? wsPath, uid: 0, gid: 0 }
-      : null,
-    cleanup: spec.init === 'run' ? [spec.paths.dir] : [],
+    process,
   };
-  return { plan, prep };
+  return { plan, volumes: b.volumes };
 }

@@ -23,6 +23,12 @@ function processRecords(p: ProcessSpec): WireRecord[] {
 function createRecords(p: CreatePlan): WireRecord[] {
   const out: WireRecord[] = [['mode', 'create'], ['name', p.name], ['ns', ...p.namespaces], ...idmapRecords(p.idmap)];
   if (p.root !== null) out.push(['root', p.root]);
+  for (const op of p.stage) {
+    if (op.op === 'mount') out.push(['stage-mount', op.fstype, op.source, op.target, op.data, ...op.flags]);
+    else if (op.op === 'mkdir') out.push(['stage-mkdir', op.path, op.mode.toString(8)]);
+    else if (op.op === 'file') out.push(['stage-file', op.path, op.mode.toString(8), op.content]);
+    else out.push(['stage-whiteout', op.path]);
+  }
   for (const op of p.ops) {
     if (op.op === 'mount') out.push(['mount', op.fstype, op.source, op.target, op.data, ...op.flags]);
     else if (op.op === 'mkdir') out.push(['mkdir', op.path, op.mode.toString(8)]);
@@ -32,7 +38,6 @@ function createRecords(p: CreatePlan): WireRecord[] {
   if (p.loopback) out.push(['loopback']);
   out.push(['init', p.init.mode, String(p.init.graceMs)]);
   if (p.process) out.push(...processRecords(p.process));
-  for (const path of p.cleanup) out.push(['cleanup', path]);
   return out;
 }
 

@@ -29,6 +29,17 @@ export type FsOp =
   | { op: 'mkdir'; path: string; mode: number }
   | { op: 'symlink'; target: string; path: string };
 
+/**
+ * A step on host paths, executed in the new mount namespace before the root is built:
+ * a private tmpfs for a one-shot box's upper layer, directories and files of the upper,
+ * whiteouts hiding host secrets.
+ */
+export type StageOp =
+  | { op: 'mount'; fstype: string; source: string; target: string; data: string; flags: MountFlag[] }
+  | { op: 'mkdir'; path: string; mode: number }
+  | { op: 'file'; path: string; mode: number; content: string }
+  | { op: 'whiteout'; path: string };
+
 export interface ProcessSpec {
   argv: string[];
   /** The complete environment (nothing is inherited). */
@@ -47,6 +58,9 @@ export interface CreatePlan {
   idmap: IdMapping;
   /** Host directory that becomes "/"; null for a user-namespace-only process (no mount work). */
   root: string | null;
+  /** Host-path steps, in order, before `ops`. */
+  stage: StageOp[];
+  /** Box-path steps, in order, resolved inside `root`. */
   ops: FsOp[];
   hostname: string | null;
   /** Bring up loopback (only meaningful in a new network namespace). */
@@ -54,8 +68,6 @@ export interface CreatePlan {
   /** run: the init runs `process` and the box ends with it; box: the init waits for entered processes. */
   init: { mode: 'run' | 'box'; graceMs: number };
   process: ProcessSpec | null;
-  /** Host paths removed (inside the box's user namespace) once a run-mode box has ended. */
-  cleanup: string[];
 }
 
 /** Run a process inside an existing box (setns into its init's namespaces). */

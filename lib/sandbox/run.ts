@@ -1,6 +1,5 @@
 // `run()`: a one-shot box for scripts and CI (SPEC §9 `coop run`). No daemon: the box
 // is created, runs one command with the caller's stdio (or pipes), and is removed.
-import { existsSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import type { CoopConfig } from '../config/types.js';
 import { CoopError } from '../errors.js';
@@ -8,8 +7,7 @@ import type { BoxMount } from './box-plan.js';
 import { planBox, PlanError } from './box-plan.js';
 import { boxSpecFor } from './box-spec.js';
 import { HelperProcess } from './helper-process.js';
-import { prepare } from './prepare.js';
-import { removeBoxDir } from './remove.js';
+import { prepareHost } from './prepare.js';
 
 export interface RunOptions {
   /** The command and its arguments, run inside the box. */
@@ -20,8 +18,8 @@ export interface RunOptions {
   mounts?: BoxMount[];
   /** Working directory inside the box; default the workspace path. */
   cwd?: string;
-  /** 'pipe' (default): the handle's stdin/stdout/stderr are streams; 'inherit': the caller's. */
-  stdio?: 'pipe' | 'inherit';
+  /** 'pipe' (default): the handle's stdin/stdout/stderr are streams; 'inherit': the caller's; 'ignore': /dev/null. */
+  stdio?: 'pipe' | 'inherit' | 'ignore';
   /** The caller's environment (TERM, LANG); default process.env. Nothing else of it enters the box. */
   env?: NodeJS.ProcessEnv;
   coopHome?: string;
@@ -69,8 +67,8 @@ export function run(opts: RunOptions): RunHandle {
     const err = e instanceof PlanError ? new CoopError('CONFIG_INVALID', e.message) : e;
     return Object.assign(Promise.reject(err), { name: opts.name ?? '', stdin: null, stdout: null, stderr: null, kill() {} });
   }
-  const { plan, prep } = planned;
-  prepare(prep);
+  const { plan, volumes } = planned;
+  prepareHost(spec.coopHome, volumes);
   const s = opts.stdio ?? 'pipe';
   const helper = new HelperProcess(plan, {
     stdio: [s, s, s],
@@ -79,8 +77,6 @@ export function run(opts: RunOptions): RunHandle {
     env: { COOP_SESSION: spec.name, COOP_WORKSPACE: spec.workspace.host, COOP_CREATED: String(spec.created) },
   });
   const promise = helper.outcome.then(async (o): Promise<RunResult> => {
-    // The helper removes the box's files itself; if it was killed first, do it here.
-    if (existsSync(spec.paths.dir)) await removeBoxDir(spec.paths.dir, spec.idmap);
     if (o.exit) {
       const failed = o.error && o.error.syscall === 'execve';
       return { name: spec.name, ...o.exit, ...(failed ? { failure: `${o.error!.path}: ${o.error!.reason}` } : {}) };

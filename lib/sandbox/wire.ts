@@ -8,9 +8,11 @@
 //   setgroups allow|deny            root PATH          (absent: no mount work, no pivot_root)
 //   mount FSTYPE SOURCE TARGET DATA [bind rec ro nosuid nodev noexec optional]...
 //   mkdir PATH OCTALMODE            symlink TARGET PATH
+//   stage-mount FSTYPE SOURCE HOSTPATH DATA [FLAG]...   stage-mkdir HOSTPATH OCTALMODE
+//   stage-file HOSTPATH OCTALMODE CONTENT               stage-whiteout HOSTPATH
 //   hostname NAME                   loopback           init run|box GRACE_MS
 //   argv ARG...   env K=V...   cwd PATH   user UID GID
-//   cleanup PATH                    target PID STARTTIME
+//   cleanup PATH (rmtree mode)      target PID STARTTIME
 // Status records (helper -> TypeScript):
 //   pid N | ready | skipped SYSCALL PATH ERRNO | warning TEXT
 //   error SYSCALL PATH ERRNO MESSAGE | exit code|signal N

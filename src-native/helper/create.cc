@@ -14,7 +14,6 @@
 #include "helper/process.h"
 #include "helper/mounts.h"
 #include "helper/report.h"
-#include "helper/rmtree.h"
 #include "helper/spawn.h"
 #include "helper/supervise.h"
 
@@ -40,18 +39,12 @@ void do_create(const Plan& plan) {
   report({"pid", std::to_string(pid)});
   if (plan.init_mode == "box") _exit(0);
 
-  int userns = -1;
-  if (!plan.cleanup.empty()) {
-    std::string ns = "/proc/" + std::to_string(pid) + "/ns/user";
-    userns = open(ns.c_str(), O_RDONLY | O_CLOEXEC);
-  }
   supervise(pid);
   // The init wrote its command's wait status; without it, setup failed (already reported).
   char buf[32] = {0};
   ssize_t n = read(exitp[0], buf, sizeof buf - 1);
   bool ran = n > 0;
   int status = ran ? atoi(buf) : kSetupFailed << 8;
-  if (userns >= 0 && !remove_in_userns(userns, plan.cleanup)) report({"warning", "cleanup failed"});
   if (ran) {
     if (WIFSIGNALED(status)) report({"exit", "signal", std::to_string(WTERMSIG(status))});
     else report({"exit", "code", std::to_string(WEXITSTATUS(status))});

@@ -6,7 +6,7 @@ namespace coop {
 
 // Creates the box: clone into new namespaces, write id maps, build the filesystem,
 // pivot_root, then become its init (run_init). Reports `pid N` and, from the init, `ready`.
-// run mode: waits for the box, removes plan.cleanup, reports `exit code|signal N`, and
+// run mode: waits for the box, reports `exit code|signal N`, and
 // exits the same way. box mode: returns at once (exit 0), the init lives on.
 [[noreturn]] void do_create(const Plan& plan);
 

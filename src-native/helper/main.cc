@@ -15,6 +15,7 @@
 #include "helper/compat.h"
 #include "helper/create.h"
 #include "helper/plan.h"
+#include "helper/process.h"
 #include "helper/report.h"
 #include "helper/rmtree.h"
 
@@ -58,9 +59,7 @@ int main() {
     set_status_fd(status);
   }
   // Nothing of the caller's beyond stdio and our two fds survives into the box.
-  for (int fd = 3; fd < 1024; ++fd)
-    if (fd != status && fd != plan_fd) close(fd);
-  sys_close_range(1024, ~0U);
+  close_fds_except(status, plan_fd);
 
   std::string buf;
   if (plan_fd >= 0) {

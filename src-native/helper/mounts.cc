@@ -4,6 +4,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -26,6 +27,12 @@ static int resolve(int rootfd, const std::string& path, int flags) {
                      RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
 }
 
+static void split_parent(const std::string& path, std::string* parent, std::string* name) {
+  size_t slash = path.find_last_of('/');
+  *parent = slash == std::string::npos ? "" : path.substr(0, slash);
+  *name = path.substr(slash == std::string::npos ? 0 : slash + 1);
+}
+
 // Opens `target` inside the root as O_PATH, creating what is missing: parents as
 // 0755 directories, the last component as a directory (mode) or an empty file.
 static int ensure(int rootfd, const std::string& root, const std::string& target, bool want_dir,
@@ -33,41 +40,32 @@ static int ensure(int rootfd, const std::string& root, const std::string& target
   int fd = resolve(rootfd, target, O_PATH);
   if (fd >= 0) return fd;
   if (errno != ENOENT) fail("openat2", root + target, errno);
-  std::string prefix;
-  size_t start = 0;
-  while (start < target.size()) {
-    size_t end = target.find('/', start);
-    if (end == std::string::npos) end = target.size();
-    std::string name = target.substr(start, end - start);
-    start = end + 1;
-    if (name.empty() || name == ".") continue;
-    bool last = target.find_first_not_of('/', end) == std::string::npos;
-    std::string next = prefix + "/" + name;
-    int f = resolve(rootfd, next, O_PATH);
-    if (f >= 0) {
-      close(f);
-      prefix = next;
-      continue;
-    }
-    if (errno != ENOENT) fail("openat2", root + next, errno);
-    int parent = resolve(rootfd, prefix, O_PATH | O_DIRECTORY);
-    if (parent < 0) fail("openat2", root + prefix, errno);
-    if (last && !want_dir) {
-      int nf = openat(parent, name.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
-      if (nf < 0 && errno != EEXIST) fail("open", root + next, errno);
-      if (nf >= 0) close(nf);
-    } else if (mkdirat(parent, name.c_str(), last ? mode : 0755) != 0 && errno != EEXIST) {
-      fail("mkdir", root + next, errno);
-    }
-    close(parent);
-    prefix = next;
+  std::string parent, name;
+  split_parent(target, &parent, &name);
+  if (name.empty() || name == "." || name == "..") fail("openat2", root + target, ENOENT);
+  int pfd = resolve(rootfd, parent, O_PATH | O_DIRECTORY);
+  if (pfd < 0 && errno == ENOENT) pfd = ensure(rootfd, root, parent, true);
+  if (pfd < 0) fail("openat2", root + parent, errno);
+  if (!want_dir) {
+    int nf = openat(pfd, name.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (nf < 0 && errno != EEXIST) fail("open", root + target, errno);
+    if (nf >= 0) close(nf);
+  } else if (mkdirat(pfd, name.c_str(), mode) != 0 && errno != EEXIST) {
+    fail("mkdir", root + target, errno);
   }
+  close(pfd);
+  // Resolved again inside the root: a dangling symlink in the way must not be mounted on.
   fd = resolve(rootfd, target, O_PATH);
   if (fd < 0) fail("openat2", root + target, errno);
   return fd;
 }
 
-static void do_mount(const std::string& root, const MountOp& op) {
+static unsigned long fs_flags(const MountOp& op) {
+  return (op.readonly ? MS_RDONLY : 0) | (op.nosuid ? MS_NOSUID : 0) | (op.nodev ? MS_NODEV : 0) |
+         (op.noexec ? MS_NOEXEC : 0);
+}
+
+static void do_mount(int rootfd, const std::string& root, const MountOp& op) {
   bool want_dir = true;
   if (op.bind) {
     struct stat st;
@@ -77,7 +75,6 @@ static void do_mount(const std::string& root, const MountOp& op) {
     }
     want_dir = S_ISDIR(st.st_mode);
   }
-  int rootfd = open_root(root);
   int fd = ensure(rootfd, root, op.target, want_dir);
   char fdpath[64];
   snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", fd);
@@ -85,15 +82,13 @@ static void do_mount(const std::string& root, const MountOp& op) {
   if (op.bind) {
     flags = MS_BIND | (op.recursive ? MS_REC : 0);
   } else {
-    flags = (op.readonly ? MS_RDONLY : 0) | (op.nosuid ? MS_NOSUID : 0) | (op.nodev ? MS_NODEV : 0) |
-            (op.noexec ? MS_NOEXEC : 0);
+    flags = fs_flags(op);
   }
   const char* data = op.data.empty() ? nullptr : op.data.c_str();
   const char* fstype = op.bind ? nullptr : op.fstype.c_str();
   if (mount(op.source.c_str(), fdpath, fstype, flags, data) != 0) {
     int err = errno;
     close(fd);
-    close(rootfd);
     if (op.optional) return report({"skipped", "mount", op.target, std::to_string(err)});
     fail("mount " + (op.bind ? std::string("bind ") + op.source : op.fstype) + " on", root + op.target, err);
   }
@@ -110,45 +105,82 @@ static void do_mount(const std::string& root, const MountOp& op) {
       fail("mount_setattr (read-only)", root + op.target, errno);
     close(mfd);
   }
-  close(rootfd);
 }
 
-static void split_parent(const std::string& path, std::string* parent, std::string* name) {
-  size_t slash = path.find_last_of('/');
-  *parent = slash == std::string::npos ? "" : path.substr(0, slash);
-  *name = path.substr(slash == std::string::npos ? 0 : slash + 1);
-}
-
-static void do_symlink(const std::string& root, const MountOp& op) {
-  int rootfd = open_root(root);
+static void do_symlink(int rootfd, const std::string& root, const MountOp& op) {
   std::string parent, name;
   split_parent(op.target, &parent, &name);
   int pfd = ensure(rootfd, root, parent, true);
   if (symlinkat(op.source.c_str(), pfd, name.c_str()) != 0 && errno != EEXIST)
     fail("symlink", root + op.target, errno);
   close(pfd);
-  close(rootfd);
+}
+
+static void write_file(const MountOp& op) {
+  int fd = open(op.target.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, op.mode);
+  if (fd < 0) fail("open", op.target, errno);
+  size_t off = 0;
+  while (off < op.data.size()) {
+    ssize_t n = write(fd, op.data.data() + off, op.data.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) fail("write", op.target, errno);
+    off += size_t(n);
+  }
+  if (fchmod(fd, op.mode) != 0) fail("chmod", op.target, errno);
+  close(fd);
+}
+
+// Stage steps act on host paths the plan chose itself (coop's own state directories).
+static void run_stage_op(const MountOp& op) {
+  switch (op.kind) {
+    case MountOp::MOUNT:
+      if (mount(op.source.c_str(), op.target.c_str(), op.fstype.c_str(), fs_flags(op),
+                op.data.empty() ? nullptr : op.data.c_str()) != 0)
+        fail("mount " + op.fstype + " on", op.target, errno);
+      break;
+    case MountOp::MKDIR:
+      if (mkdir(op.target.c_str(), op.mode) != 0 && errno != EEXIST) fail("mkdir", op.target, errno);
+      if (chmod(op.target.c_str(), op.mode) != 0) fail("chmod", op.target, errno);
+      break;
+    case MountOp::FILE:
+      write_file(op);
+      break;
+    case MountOp::WHITEOUT:
+      if (mknod(op.target.c_str(), S_IFCHR, makedev(0, 0)) != 0 && errno != EEXIST)
+        fail("mknod (whiteout)", op.target, errno);
+      break;
+    case MountOp::SYMLINK:
+      break;
+  }
 }
 
 void run_mount_ops(const Plan& plan) {
   if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
     fail("mount (make / private)", "/", errno);
+  for (const MountOp& op : plan.stage) run_stage_op(op);
+  int rootfd = open_root(plan.root);
   for (const MountOp& op : plan.ops) {
     switch (op.kind) {
       case MountOp::MOUNT:
-        do_mount(plan.root, op);
+        do_mount(rootfd, plan.root, op);
+        // A mount on the root itself: later paths must resolve through the new mount.
+        if (op.target.find_first_not_of('/') == std::string::npos) {
+          close(rootfd);
+          rootfd = open_root(plan.root);
+        }
         break;
-      case MountOp::MKDIR: {
-        int rootfd = open_root(plan.root);
+      case MountOp::MKDIR:
         close(ensure(rootfd, plan.root, op.target, true, op.mode));
-        close(rootfd);
         break;
-      }
       case MountOp::SYMLINK:
-        do_symlink(plan.root, op);
+        do_symlink(rootfd, plan.root, op);
+        break;
+      case MountOp::FILE:
+      case MountOp::WHITEOUT:
         break;
     }
   }
+  close(rootfd);
 }
 
 void pivot_into(const std::string& root) {

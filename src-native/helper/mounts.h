@@ -4,7 +4,8 @@
 
 namespace coop {
 
-// Runs every operation of the plan (paths resolved inside plan.root, never outside it).
+// Makes every mount private, runs the stage steps (host paths), then every operation of
+// the plan (paths resolved inside plan.root, never outside it).
 void run_mount_ops(const Plan& plan);
 
 // Makes plan.root the process's "/" and detaches the old root.

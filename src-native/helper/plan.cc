@@ -93,6 +93,28 @@ static bool apply(const Record& r, Plan* p) {
     op.source = r[1];
     op.target = r[2];
     p->ops.push_back(op);
+  } else if (k == "stage-mount") {
+    MountOp op;
+    if (!parse_mount(r, &op)) return false;
+    p->stage.push_back(op);
+  } else if (k == "stage-mkdir" && r.size() == 3) {
+    MountOp op;
+    op.kind = MountOp::MKDIR;
+    op.target = r[1];
+    if (!to_uint(r[2], &op.mode, 8)) return false;
+    p->stage.push_back(op);
+  } else if (k == "stage-file" && r.size() == 4) {
+    MountOp op;
+    op.kind = MountOp::FILE;
+    op.target = r[1];
+    if (!to_uint(r[2], &op.mode, 8)) return false;
+    op.data = r[3];
+    p->stage.push_back(op);
+  } else if (k == "stage-whiteout" && r.size() == 2) {
+    MountOp op;
+    op.kind = MountOp::WHITEOUT;
+    op.target = r[1];
+    p->stage.push_back(op);
   } else if (k == "hostname" && r.size() == 2) p->hostname = r[1];
   else if (k == "loopback" && r.size() == 1) p->loopback = true;
   else if (k == "init" && r.size() == 3 && (r[1] == "run" || r[1] == "box")) {

@@ -11,11 +11,11 @@ struct IdRange {
 };
 
 struct MountOp {
-  enum Kind { MOUNT, MKDIR, SYMLINK } kind = MOUNT;
+  enum Kind { MOUNT, MKDIR, SYMLINK, FILE, WHITEOUT } kind = MOUNT;
   std::string fstype;  // MOUNT: filesystem type, "" for a bind
   std::string source;  // MOUNT: device/host path; SYMLINK: link target
   std::string target;  // path inside the new root
-  std::string data;    // MOUNT: filesystem options
+  std::string data;    // MOUNT: filesystem options; FILE: contents
   bool bind = false, recursive = false, readonly = false, optional = false;
   bool nosuid = false, nodev = false, noexec = false;
   unsigned mode = 0755;  // MKDIR
@@ -35,7 +35,8 @@ struct Plan {
   std::string newuidmap, newgidmap;  // empty: write /proc/PID/{uid,gid}_map directly
   bool setgroups_deny = false;
   std::string root;
-  std::vector<MountOp> ops;
+  std::vector<MountOp> stage;  // host paths, before the root is built
+  std::vector<MountOp> ops;    // paths inside root
   std::string hostname;
   bool loopback = false;
   std::string init_mode;  // run | box

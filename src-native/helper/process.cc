@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <utility>
 #include <vector>
 
 #include "helper/compat.h"
@@ -34,13 +35,15 @@ void reset_signals() {
   syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, nullptr, sizeof none);
 }
 
-void close_fds_except(int keep) {
-  if (keep < 3) {
-    sys_close_range(3, ~0U);
-    return;
+void close_fds_except(int keep, int keep2) {
+  if (keep > keep2) std::swap(keep, keep2);  // ascending; -1 means none
+  unsigned from = 3;
+  for (int fd : {keep, keep2}) {
+    if (fd < int(from)) continue;
+    if (unsigned(fd) > from) sys_close_range(from, unsigned(fd) - 1);
+    from = unsigned(fd) + 1;
   }
-  if (keep > 3) sys_close_range(3, unsigned(keep) - 1);
-  sys_close_range(unsigned(keep) + 1, ~0U);
+  sys_close_range(from, ~0U);
 }
 
 static std::string env_value(const std::vector<std::string>& env, const char* key) {

@@ -9,8 +9,8 @@ namespace coop {
 // Resets signal dispositions (all to default) and unblocks every signal.
 void reset_signals();
 
-// Closes every fd above 2 except keep (-1 for none).
-void close_fds_except(int keep);
+// Closes every fd above 2 except keep and keep2 (-1 for none).
+void close_fds_except(int keep, int keep2 = -1);
 
 // Becomes the plan's process: never returns. Exits 127 when the command is missing,
 // 126 when it cannot be executed, 125 when the process could not be prepared.

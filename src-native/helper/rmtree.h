@@ -11,9 +11,6 @@ namespace coop {
 // Returns 0 or the first errno met.
 int remove_tree(const std::string& path);
 
-// In a child that joins the user namespace userns_fd, removes paths. Returns true on success.
-bool remove_in_userns(int userns_fd, const std::vector<std::string>& paths);
-
 // mode rmtree: in a new user namespace with the plan's maps, removes plan.cleanup.
 [[noreturn]] void do_rmtree(const Plan& plan);
 

@@ -1,0 +1,15 @@
+// The sandbox runtime: configuration -> a plan (data) -> coop-helper executes it.
+export { run, type RunOptions, type RunResult, type RunHandle } from './run.js';
+export {
+  createBox, enterCommand, enterPlan, isRunning, killBox, readBoxRecord, readStartTime, spawnInBox,
+  type Box, type BoxProcess, type BoxRecord, type CreateBoxOptions,
+} from './box.js';
+export { spawnInUserns, usernsPlan, canMapRange, type UsernsOptions } from './userns.js';
+export { planBox, boxPath, processEnv, PlanError, type BoxSpec, type BoxMount, type RootfsSource } from './box-plan.js';
+export { boxSpecFor, type BoxRequest } from './box-spec.js';
+export { encodePlan } from './encode.js';
+export { SandboxError, userNamespaceBlocker } from './errors.js';
+export { HelperProcess, type HelperOutcome, type HelperOptions } from './helper-process.js';
+export { currentUser, idMappingFor, type HostUser } from './idmap.js';
+export { removeTree } from './remove.js';
+export type * from './plan.js';

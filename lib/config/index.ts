@@ -1,0 +1,10 @@
+// coop.toml: schema, layering, expansion, validation (SPEC §2).
+export { loadConfig, findProject, globalConfigPath, redactConfig, type LoadConfigOptions, type LoadedConfig, type ConfigOverrides } from './load.js';
+export { ConfigError, type ConfigLocation } from './errors.js';
+export { defaultConfig } from './defaults.js';
+export { parseMountEntry, formatMount } from './mounts.js';
+export { parseSequence } from './sequence.js';
+export { splitWords } from './words.js';
+export { initConfig, TEMPLATE } from './template.js';
+export { SCHEMA, PACKAGE_MANAGERS } from './schema.js';
+export type * from './types.js';

@@ -1,0 +1,126 @@
+// loadConfig: find the files, check each layer, merge, expand [env] from the caller's
+// environment, and say what is missing — before anything is started.
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { ConfigError, formatLocated } from './errors.js';
+import { expandValue } from './expand.js';
+import { layerFromFile, layerFromObject, type Layer } from './layer.js';
+import { mergeLayers } from './merge.js';
+import { PACKAGE_MANAGERS } from './schema.js';
+import type { CoopConfig, NetworkMode } from './types.js';
+
+/** Settings from command-line flags: the last layer. */
+export interface ConfigOverrides {
+  image?: string;
+  network?: NetworkMode | string;
+  /** Agent command line (split like a shell would). */
+  agent?: string;
+  hostname?: string;
+}
+
+export interface LoadConfigOptions {
+  /** The caller's working directory (default process.cwd()). */
+  cwd?: string;
+  /** Workspace directory (-w); its coop.toml is the project file. */
+  workspace?: string;
+  /** Project file to use instead of <workspace>/coop.toml (--config). */
+  configPath?: string;
+  /** Global file; default $XDG_CONFIG_HOME/coop/default.toml or ~/.config/coop/default.toml; null for none. */
+  globalPath?: string | null;
+  /** The caller's environment: `$NAME` expansion and XDG_CONFIG_HOME. Default process.env. */
+  env?: NodeJS.ProcessEnv;
+  overrides?: ConfigOverrides;
+  /** Fail when no layer names an agent (commands that start one). */
+  requireAgent?: boolean;
+  /** Host home, for ~ (default os.homedir()). */
+  home?: string;
+}
+
+export interface LoadedConfig {
+  config: CoopConfig;
+  /** One line each: unset variables, unknown package managers. */
+  warnings: string[];
+  /** Files that were read, in layer order. */
+  files: string[];
+  /** The project file, when there is one. */
+  projectFile: string | null;
+  /** The workspace directory (= config.workspace.mount). */
+  workspace: string;
+}
+
+/** The global configuration file for an environment. */
+export function globalConfigPath(env: NodeJS.ProcessEnv = process.env, home = homedir()): string {
+  const base = env.XDG_CONFIG_HOME ? env.XDG_CONFIG_HOME : join(home, '.config');
+  return join(base, 'coop', 'default.toml');
+}
+
+/** The project file and workspace directory for a call (SPEC §2 and §5). */
+export function findProject(cwd: string, workspace?: string, configPath?: string): { dir: string; file: string | null } {
+  if (configPath) {
+    const file = resolve(cwd, configPath);
+    if (!existsSync(file)) throw new ConfigError({ file }, 'no such file (given with --config)');
+    return { dir: workspace ? resolve(cwd, workspace) : dirname(file), file };
+  }
+  if (workspace) {
+    const dir = resolve(cwd, workspace);
+    const file = join(dir, 'coop.toml');
+    return { dir, file: existsSync(file) ? file : null };
+  }
+  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'coop.toml'))) return { dir, file: join(dir, 'coop.toml') };
+    if (dirname(dir) === dir) return { dir: resolve(cwd), file: null };
+  }
+}
+
+function overridesLayer(o: ConfigOverrides, cwd: string, home: string): Layer {
+  const doc: Record<string, Record<string, unknown>> = {};
+  const set = (section: string, key: string, v: unknown) => {
+    if (v !== undefined) (doc[section] ??= {})[key] = v;
+  };
+  set('sandbox', 'image', o.image);
+  set('sandbox', 'agent', o.agent);
+  set('sandbox', 'hostname', o.hostname);
+  set('network', 'mode', o.network);
+  return layerFromObject(doc, 'command line', cwd, home);
+}
+
+/** Loads the layered configuration for a call. Throws ConfigError with file, line and key. */
+export function loadConfig(opts: LoadConfigOptions = {}): LoadedConfig {
+  const cwd = opts.cwd ?? process.cwd();
+  const env = opts.env ?? process.env;
+  const home = opts.home ?? homedir();
+  const project = findProject(cwd, opts.workspace, opts.configPath);
+  const layers: Layer[] = [];
+  const globalFile = opts.globalPath === null ? null : (opts.globalPath ?? globalConfigPath(env, home));
+  if (globalFile && existsSync(globalFile)) layers.push(layerFromFile(globalFile, home));
+  if (project.file) layers.push(layerFromFile(project.file, home));
+  if (opts.overrides) layers.push(overridesLayer(opts.overrides, cwd, home));
+
+  const { config, origins } = mergeLayers(layers, project.dir);
+  const warnings: string[] = [];
+  for (const [name, raw] of Object.entries(config.env)) {
+    const where = origins.get(`env.${name}`)!;
+    const { value, unset } = expandValue(raw, env, where);
+    config.env[name] = value;
+    for (const u of unset) warnings.push(formatLocated(where, `$${u} is not set in your environment; using ""`));
+  }
+  for (const manager of Object.keys(config.sandbox.packages)) {
+    if (!(PACKAGE_MANAGERS as readonly string[]).includes(manager)) {
+      const where = origins.get(`sandbox.packages.${manager}`)!;
+      warnings.push(formatLocated(where, `unknown package manager (known: ${PACKAGE_MANAGERS.join(', ')}); its packages are ignored`));
+    }
+  }
+  if (opts.requireAgent && !config.sandbox.agent) {
+    throw new ConfigError(
+      { file: project.file ?? join(project.dir, 'coop.toml'), key: 'sandbox.agent' },
+      'no agent configured: set agent = "claude" (your agent\'s command) under [sandbox], or pass --agent CMD',
+    );
+  }
+  return { config, warnings, files: layers.filter((l) => l.source !== 'command line').map((l) => l.source), projectFile: project.file, workspace: config.workspace.mount };
+}
+
+/** A copy safe to print or log: every [env] value replaced by "***". */
+export function redactConfig(config: CoopConfig): CoopConfig {
+  return { ...config, env: Object.fromEntries(Object.keys(config.env).map((k) => [k, '***'])) };
+}

@@ -1,0 +1,170 @@
+// The coop.toml schema (SPEC §2): every section, key, type and check in one table.
+// A field check takes the TOML value and returns the normalised value, or throws an
+// Error whose message is the problem (the caller adds file, line and key).
+import { isAbsolute, resolve } from 'node:path';
+import { formatImageSource, parseImageSource } from '../image/source.js';
+import { formatMount, parseMountEntry } from './mounts.js';
+import { parseSequence } from './sequence.js';
+import { splitWords } from './words.js';
+
+export interface FieldContext {
+  /** Directory relative paths resolve against (the declaring file's). */
+  baseDir: string;
+  /** The host user's home, for ~ in host paths. */
+  home: string;
+}
+
+export type FieldCheck = (value: unknown, ctx: FieldContext) => unknown;
+
+/** The TOML type name of a parsed value, for messages. */
+export function tomlType(v: unknown): string {
+  if (typeof v === 'string') return 'a string';
+  if (typeof v === 'boolean') return 'a boolean';
+  if (typeof v === 'number' || typeof v === 'bigint') return Number.isInteger(Number(v)) ? 'an integer' : 'a float';
+  if (Array.isArray(v)) return 'an array';
+  if (v instanceof Date) return 'a date';
+  if (v && typeof v === 'object') return 'a table';
+  return 'nothing';
+}
+
+const expected = (what: string, v: unknown) => new Error(`expected ${what}, got ${tomlType(v)}`);
+
+function str(check?: (s: string, ctx: FieldContext) => string | void): FieldCheck {
+  return (v, ctx) => {
+    if (typeof v !== 'string') throw expected('a string', v);
+    return check ? (check(v, ctx) ?? v) : v;
+  };
+}
+
+function strArray(check?: (s: string, ctx: FieldContext) => string | void): FieldCheck {
+  return (v, ctx) => {
+    if (!Array.isArray(v)) throw expected('an array of strings', v);
+    return v.map((item, i) => {
+      if (typeof item !== 'string') throw new Error(`item ${i + 1}: expected a string, got ${tomlType(item)}`);
+      return check ? (check(item, ctx) ?? item) : item;
+    });
+  };
+}
+
+function int(min: number): FieldCheck {
+  return (v) => {
+    if (typeof v === 'bigint' || (typeof v === 'number' && Number.isInteger(v))) {
+      const n = Number(v);
+      if (n < min) throw new Error(`must be at least ${min}, got ${n}`);
+      return n;
+    }
+    throw expected('an integer', v);
+  };
+}
+
+const bool: FieldCheck = (v) => {
+  if (typeof v !== 'boolean') throw expected('a boolean (true or false)', v);
+  return v;
+};
+
+function oneOf(values: readonly string[]): FieldCheck {
+  return (v) => {
+    if (typeof v !== 'string') throw expected('a string', v);
+    if (!values.includes(v)) throw new Error(`"${v}" is not one of ${values.map((x) => `"${x}"`).join(', ')}`);
+    return v;
+  };
+}
+
+const agent: FieldCheck = (v) => {
+  let argv: string[];
+  if (typeof v === 'string') {
+    try {
+      argv = splitWords(v);
+    } catch (e) {
+      throw new Error(`the command ${(e as Error).message}`);
+    }
+  } else if (Array.isArray(v) && v.every((x) => typeof x === 'string')) argv = v as string[];
+  else throw expected('a string or an array of strings', v);
+  if (argv.length === 0 || !argv[0]) throw new Error('the agent command is empty');
+  return argv;
+};
+
+export const PACKAGE_MANAGERS = ['apt', 'apk', 'dnf', 'pacman', 'npm', 'pip'] as const;
+
+const packages: FieldCheck = (v) => {
+  if (!v || typeof v !== 'object' || Array.isArray(v) || v instanceof Date) throw expected('a table of package lists', v);
+  const out: Record<string, string[]> = {};
+  for (const [manager, list] of Object.entries(v)) {
+    if (!Array.isArray(list) || !list.every((x) => typeof x === 'string')) {
+      throw new Error(`${manager}: expected an array of package names, got ${tomlType(list)}`);
+    }
+    out[manager] = list as string[];
+  }
+  return out;
+};
+
+const USER = /^[a-z_][a-z0-9_-]{0,31}$/;
+const HOSTNAME = /^(?=.{1,63}$)[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/;
+
+function port(s: string): void {
+  const m = /^(\d{1,5}):(\d{1,5})$/.exec(s);
+  if (!m || [m[1], m[2]].some((p) => Number(p) < 1 || Number(p) > 65535)) {
+    throw new Error(`"${s}" is not "HOST_PORT:BOX_PORT" with ports from 1 to 65535`);
+  }
+}
+
+function relativeDir(s: string): void {
+  if (!s || isAbsolute(s) || s.split('/').includes('..')) {
+    throw new Error(`"${s}" must be a relative directory under the in-box home, without ".."`);
+  }
+}
+
+/** Every section and key coop.toml may hold. `env` is a free-form table (see ENV_CHECK). */
+export const SCHEMA: Record<string, Record<string, FieldCheck>> = {
+  sandbox: {
+    image: str((s, ctx) => formatImageSource(parseImageSource(s, ctx.baseDir))),
+    agent,
+    args: strArray(),
+    shell: str((s) => {
+      if (!s) throw new Error('must not be empty');
+    }),
+    user: str((s) => {
+      if (!USER.test(s)) throw new Error(`"${s}" is not a valid user name (lowercase letters, digits, "_" and "-")`);
+    }),
+    hostname: str((s) => {
+      if (s && !HOSTNAME.test(s)) throw new Error(`"${s}" is not a valid hostname`);
+    }),
+    setup: strArray(),
+    packages,
+    mounts: strArray((s, ctx) => formatMount(parseMountEntry(s, ctx.baseDir, ctx.home))),
+  },
+  workspace: {
+    mount: str((s, ctx) => resolve(ctx.baseDir, s.startsWith('~/') ? `${ctx.home}/${s.slice(2)}` : s)),
+    path: str((s) => {
+      if (!s.startsWith('/') || s === '/') throw new Error(`"${s}" must be an absolute path other than /`);
+    }),
+  },
+  env: {},
+  network: {
+    mode: oneOf(['host', 'none', 'veth']),
+    ports: strArray(port),
+  },
+  session: {
+    persist: strArray(relativeDir),
+    auto_restart: bool,
+    restart_delay_ms: int(0),
+  },
+  input_filter: {
+    ctrl_c_debounce_ms: int(0),
+    block_sequences: strArray((s) => {
+      parseSequence(s);
+    }),
+  },
+};
+
+/** Values of [env]: strings, or numbers and booleans (written as text). */
+export const ENV_CHECK: FieldCheck = (v) => {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return String(v);
+  throw expected('a string', v);
+};
+
+export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Keys whose values add up across layers instead of replacing (SPEC §2). */
+export const APPENDED = new Set(['sandbox.setup', 'sandbox.mounts', 'input_filter.block_sequences']);

@@ -1,0 +1,65 @@
+// `coop init`: a commented coop.toml documenting every key, with the defaults.
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CoopError } from '../errors.js';
+
+export const TEMPLATE = `# coop.toml — the sandbox for this project's agent. Every key is optional except
+# an agent somewhere (here or in ~/.config/coop/default.toml). Layers, later wins:
+# built-in defaults < ~/.config/coop/default.toml < this file < command-line flags.
+
+[sandbox]
+# The read-only base of the box: "host" (this machine's own system, read-only; your
+# home, /root, /tmp, /run and secrets stay hidden), a registry image such as
+# "debian:bookworm" or "node:22-alpine", "oci-archive:./img.tar", "oci:./layout:tag",
+# "docker-archive:./img.tar" or "dir:./rootfs".
+image = "host"
+
+# The agent, as a command line or an array: "claude", ["aider", "--model", "x"].
+agent = "claude"
+# args = []                   # extra arguments for the agent
+# shell = "bash"              # for \`coop shell\` (falls back to /bin/sh)
+# user = "coop"               # name of the in-box account (uid 0 inside, HOME=/home/coop)
+# hostname = ""               # default: the box name
+
+# Run by \`coop build\` in order, as root in the box, network on (images only).
+# setup = ["apt-get update && apt-get install -y git curl"]
+# packages = { apt = ["git"], npm = ["@anthropic-ai/claude-code"] }  # apt apk dnf pacman npm pip
+
+# Host paths ("HOST:BOX", ":ro" for read-only; ~ is your home on the left and the
+# in-box home on the right) and named volumes ("NAME:BOX", kept under ~/.coop/volumes).
+# mounts = ["~/.gitconfig:~/.gitconfig:ro", "claude-config:~/.claude"]
+
+[workspace]
+# mount = "."                 # host directory bound read-write, relative to this file
+# path = "/workspace"         # where it appears in the box
+
+[env]
+# Values may use $NAME or \${NAME} from the environment of the coop command ($$ for $).
+# Expanded values are never written to disk or logs.
+# ANTHROPIC_API_KEY = "$ANTHROPIC_API_KEY"
+# EDITOR = "vim"
+
+[network]
+# mode = "host"               # "host" (shared), "none" (loopback only) or "veth"
+# ports = ["8080:3000"]       # veth: host port : box port
+
+[session]
+# persist = [".claude"]       # directories under the in-box home kept across restarts
+# auto_restart = true         # start the agent again when it exits
+# restart_delay_ms = 1000
+
+[input_filter]
+# Web and tunnel clients cannot send Ctrl+D, Ctrl+\\ or an exit/quit line to the agent.
+# ctrl_c_debounce_ms = 500
+# block_sequences = ['\\x1b:q!\\r']   # more sequences; escapes \\xHH \\r \\n \\t \\e
+`;
+
+/** Writes the template to <dir>/coop.toml; refuses to replace an existing file unless force. */
+export function initConfig(dir: string, opts: { force?: boolean } = {}): string {
+  const file = join(dir, 'coop.toml');
+  if (existsSync(file) && !opts.force) {
+    throw new CoopError('BAD_ARGUMENTS', `${file} already exists; use --force to replace it`);
+  }
+  writeFileSync(file, TEMPLATE);
+  return file;
+}

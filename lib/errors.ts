@@ -14,7 +14,8 @@ export type ErrorCode =
   | 'INTERNAL'
   | 'BAD_ARGUMENTS'
   | 'DAEMON_FAILED'
-  | 'TUNNEL_FAILED';
+  | 'TUNNEL_FAILED'
+  | 'ALREADY_EXISTS';
 
 const EXIT_CODES: Partial<Record<ErrorCode, number>> = {
   BAD_ARGUMENTS: 2,

@@ -15,8 +15,12 @@ export interface NativeAddon {
   mknodWhiteout(path: string): void;
 }
 
+// This file is dist/lib/native.js, or part of the CLI bundle dist/bin/coop.cjs (where
+// import.meta is unavailable and __dirname is dist/bin): two levels below the root either way.
+const here = typeof __dirname === 'string' ? __dirname : dirname(fileURLToPath(import.meta.url));
+
 /** The package root (holds package.json and build/). */
-export const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const packageRoot = join(here, '..', '..');
 
 const buildDir = join(packageRoot, 'build', 'Release');
 
@@ -29,7 +33,7 @@ export function native(): NativeAddon {
     if (!existsSync(file)) {
       throw new Error(`coop's native addon is missing (${file}); run \`npm rebuild @coop/core\` or \`npm install\` in the package`);
     }
-    addon = createRequire(import.meta.url)(file) as NativeAddon;
+    addon = createRequire(join(here, 'native.js'))(file) as NativeAddon;
   }
   return addon;
 }

@@ -58,7 +58,7 @@ agent = "claude"
 export function initConfig(dir: string, opts: { force?: boolean } = {}): string {
   const file = join(dir, 'coop.toml');
   if (existsSync(file) && !opts.force) {
-    throw new CoopError('BAD_ARGUMENTS', `${file} already exists; use --force to replace it`);
+    throw new CoopError('ALREADY_EXISTS', `${file} already exists; use --force to replace it`);
   }
   writeFileSync(file, TEMPLATE);
   return file;

@@ -1,6 +1,5 @@
 // Configuration + request -> BoxSpec: the one place that looks at the host (users, id
 // ranges, the rootfs's accounts, canonical paths) before planning.
-import { randomBytes } from 'node:crypto';
 import { readFileSync, realpathSync, statSync } from 'node:fs';
 import type { CoopConfig } from '../config/types.js';
 import { CoopError } from '../errors.js';
@@ -58,8 +57,10 @@ const readOrNull = (path: string) => {
   }
 };
 
+/** A fresh name for a one-shot box (a name, not a secret: node:crypto would cost startup time). */
 export function newRunName(): string {
-  return `run-${randomBytes(4).toString('hex')}`;
+  const hex = Math.floor(Math.random() * 0x100000000).toString(16).padStart(8, '0');
+  return `run-${hex}`;
 }
 
 /** Gathers what planning needs from the host. Throws CoopError for bad input. */

@@ -1,0 +1,49 @@
+// The CLI: parse, then run the command's handler; errors become one line and an exit code.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../../lib/native.js';
+import { COMMANDS } from './commands.js';
+import { reportError } from './output.js';
+import { parseArgv, type Parsed } from './parse.js';
+import type { CliContext } from './spec.js';
+
+export function version(): string {
+  return (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const ctx: CliContext = {
+    cwd: process.cwd(),
+    env: process.env,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    color: !!process.stderr.isTTY && !process.env.NO_COLOR,
+    verbose: false,
+    quiet: false,
+  };
+  let parsed: Parsed;
+  try {
+    parsed = parseArgv(argv, COMMANDS);
+  } catch (e) {
+    ctx.verbose = argv.includes('-v') || argv.includes('--verbose');
+    return reportError(ctx, e);
+  }
+  const { command, args } = parsed;
+  ctx.verbose = args.opts.verbose === true;
+  ctx.quiet = args.opts.quiet === true;
+  if (args.opts.version) {
+    ctx.stdout.write(`${version()}\n`);
+    return 0;
+  }
+  if (args.opts.help || !command) {
+    const { renderHelp } = await import('./help.js');
+    ctx.stdout.write(`${await renderHelp(COMMANDS, command, parsed.partial)}\n`);
+    return args.opts.help ? 0 : 2;
+  }
+  try {
+    const handler = await command.load();
+    return await handler(args, ctx);
+  } catch (e) {
+    return reportError(ctx, e);
+  }
+}

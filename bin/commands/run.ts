@@ -1,0 +1,48 @@
+// coop run [--image X] [--network M] [-w DIR] [--] CMD...
+import { constants } from 'node:os';
+import { loadConfig } from '../../lib/config/load.js';
+import { parseMountEntry } from '../../lib/config/mounts.js';
+import { userNamespaceBlocker } from '../../lib/sandbox/errors.js';
+import { run, type RunResult } from '../../lib/sandbox/run.js';
+import { printError, printWarning } from '../cli/output.js';
+import type { Args, CliContext, Handler } from '../cli/spec.js';
+import { relayTerminal } from '../cli/terminal.js';
+
+const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
+
+const str = (args: Args, name: string) => args.opts[name] as string | undefined;
+
+/** The shell-style exit code for how the command ended. */
+const exitCode = (r: RunResult) => r.code ?? 128 + (constants.signals[r.signal as keyof typeof constants.signals] ?? 0);
+
+export const runCommand: Handler = async (args, ctx: CliContext) => {
+  const loaded = loadConfig({
+    cwd: ctx.cwd, workspace: str(args, 'workspace'), configPath: str(args, 'config'), env: ctx.env,
+    overrides: { image: str(args, 'image'), network: str(args, 'network') },
+  });
+  for (const w of loaded.warnings) printWarning(ctx, w);
+  const mounts = loaded.config.sandbox.mounts.map((m) => parseMountEntry(m, loaded.workspace));
+  const base = { cmd: args.rest, config: loaded.config, mounts, env: ctx.env };
+
+  if (process.stdin.isTTY && process.stdout.isTTY) {
+    const { runOnPty } = await import('../../lib/sandbox/run-pty.js');
+    const box = await runOnPty({ ...base, cols: process.stdout.columns, rows: process.stdout.rows });
+    const r = await relayTerminal(box);
+    if (r.code === 125) {
+      const why = userNamespaceBlocker();
+      if (why) printError(ctx, why);
+    }
+    return exitCode(r);
+  }
+
+  const box = run({ ...base, stdio: 'inherit' });
+  const forward = (sig: NodeJS.Signals) => box.kill(sig);
+  for (const sig of FORWARDED) process.on(sig, forward);
+  try {
+    const r = await box;
+    if (r.failure) printError(ctx, r.failure);
+    return exitCode(r);
+  } finally {
+    for (const sig of FORWARDED) process.off(sig, forward);
+  }
+};

@@ -22,6 +22,7 @@
         "src-native/helper/mounts.cc",
         "src-native/helper/process.cc",
         "src-native/helper/init.cc",
+        "src-native/helper/terminal.cc",
         "src-native/helper/supervise.cc",
         "src-native/helper/spawn.cc",
         "src-native/helper/create.cc",

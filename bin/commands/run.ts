@@ -2,11 +2,10 @@
 import { constants } from 'node:os';
 import { loadConfig } from '../../lib/config/load.js';
 import { parseMountEntry } from '../../lib/config/mounts.js';
-import { userNamespaceBlocker } from '../../lib/sandbox/errors.js';
 import { run, type RunResult } from '../../lib/sandbox/run.js';
 import { printError, printWarning } from '../cli/output.js';
 import type { Args, CliContext, Handler } from '../cli/spec.js';
-import { relayTerminal } from '../cli/terminal.js';
+import { withRawTerminal } from '../cli/terminal.js';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
 
@@ -24,22 +23,13 @@ export const runCommand: Handler = async (args, ctx: CliContext) => {
   const mounts = loaded.config.sandbox.mounts.map((m) => parseMountEntry(m, loaded.workspace));
   const base = { cmd: args.rest, config: loaded.config, mounts, env: ctx.env };
 
-  if (process.stdin.isTTY && process.stdout.isTTY) {
-    const { runOnPty } = await import('../../lib/sandbox/run-pty.js');
-    const box = await runOnPty({ ...base, cols: process.stdout.columns, rows: process.stdout.rows });
-    const r = await relayTerminal(box);
-    if (r.code === 125) {
-      const why = userNamespaceBlocker();
-      if (why) printError(ctx, why);
-    }
-    return exitCode(r);
-  }
-
-  const box = run({ ...base, stdio: 'inherit' });
+  // On a terminal the command gets a terminal inside the box (never the user's own).
+  const terminal = !!process.stdin.isTTY && !!process.stdout.isTTY;
+  const box = run({ ...base, stdio: 'inherit', terminal });
   const forward = (sig: NodeJS.Signals) => box.kill(sig);
   for (const sig of FORWARDED) process.on(sig, forward);
   try {
-    const r = await box;
+    const r = terminal ? await withRawTerminal(box) : await box;
     if (r.failure) printError(ctx, r.failure);
     return exitCode(r);
   } finally {

@@ -44,6 +44,8 @@ export interface BoxSpec {
   init: 'run' | 'box';
   /** The command of a run-mode box. */
   command?: { argv: string[]; cwd?: string };
+  /** Run mode: give the command a terminal inside the box, relayed to the caller's stdin/stdout. */
+  terminal?: boolean;
   graceMs?: number;
   /** The host user's home, for `~` on the host side of volume seeds. */
   hostHome: string;
@@ -268,6 +270,7 @@ export function planBox(spec: BoxSpec): { plan: CreatePlan; volumes: VolumeToCre
     hostname: spec.hostname || spec.name,
     loopback: newNet,
     init: { mode: spec.init, graceMs: spec.graceMs ?? 5000 },
+    terminal: spec.init === 'run' && spec.terminal === true,
     process,
   };
   return { plan, volumes: b.volumes };

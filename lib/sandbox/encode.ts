@@ -37,6 +37,7 @@ function createRecords(p: CreatePlan): WireRecord[] {
   if (p.hostname) out.push(['hostname', p.hostname]);
   if (p.loopback) out.push(['loopback']);
   out.push(['init', p.init.mode, String(p.init.graceMs)]);
+  if (p.terminal) out.push(['terminal']);
   if (p.process) out.push(...processRecords(p.process));
   return out;
 }

@@ -67,6 +67,8 @@ export interface CreatePlan {
   loopback: boolean;
   /** run: the init runs `process` and the box ends with it; box: the init waits for entered processes. */
   init: { mode: 'run' | 'box'; graceMs: number };
+  /** run mode: the command gets a terminal of the box's own devpts, relayed to the caller's stdin/stdout. */
+  terminal?: boolean;
   process: ProcessSpec | null;
 }
 

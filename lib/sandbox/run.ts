@@ -20,6 +20,12 @@ export interface RunOptions {
   cwd?: string;
   /** 'pipe' (default): the handle's stdin/stdout/stderr are streams; 'inherit': the caller's; 'ignore': /dev/null. */
   stdio?: 'pipe' | 'inherit' | 'ignore';
+  /**
+   * Give the command a terminal of the box's own (so `tty`, job control and full-screen
+   * programs work inside), relayed to the caller's stdin/stdout. Use with stdio 'inherit'
+   * from a terminal in raw mode; pass window size changes with kill('SIGWINCH').
+   */
+  terminal?: boolean;
   /** The caller's environment (TERM, LANG); default process.env. Nothing else of it enters the box. */
   env?: NodeJS.ProcessEnv;
   coopHome?: string;
@@ -62,7 +68,7 @@ export function run(opts: RunOptions): RunHandle {
       config: opts.config, name: opts.name, coopHome: opts.coopHome, mounts: opts.mounts, init: 'run',
       command: { argv: opts.cmd, cwd: opts.cwd }, callerEnv: opts.env, baseDir: opts.baseDir,
     });
-    planned = planBox(spec);
+    planned = planBox({ ...spec, terminal: opts.terminal });
   } catch (e) {
     const err = e instanceof PlanError ? new CoopError('CONFIG_INVALID', e.message) : e;
     return Object.assign(Promise.reject(err), { name: opts.name ?? '', stdin: null, stdout: null, stderr: null, kill() {} });

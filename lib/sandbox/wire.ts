@@ -10,7 +10,7 @@
 //   mkdir PATH OCTALMODE            symlink TARGET PATH
 //   stage-mount FSTYPE SOURCE HOSTPATH DATA [FLAG]...   stage-mkdir HOSTPATH OCTALMODE
 //   stage-file HOSTPATH OCTALMODE CONTENT               stage-whiteout HOSTPATH
-//   hostname NAME                   loopback           init run|box GRACE_MS
+//   hostname NAME                   loopback           init run|box GRACE_MS   terminal
 //   argv ARG...   env K=V...   cwd PATH   user UID GID
 //   cleanup PATH (rmtree mode)      target PID STARTTIME
 // Status records (helper -> TypeScript):

@@ -12,6 +12,7 @@
 #include "helper/process.h"
 #include "helper/report.h"
 #include "helper/supervise.h"
+#include "helper/terminal.h"
 
 namespace coop {
 
@@ -34,25 +35,30 @@ static long now_ms() {
   return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+[[noreturn]] static void exit_with(int exit_fd, int status) {
+  std::string text = std::to_string(status);
+  if (write(exit_fd, text.data(), text.size()) < 0) {
+  }
+  _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+}
+
 [[noreturn]] static void run_mode(const Plan& plan, int exit_fd, mode_t mask, const sigset_t& set) {
+  int master = plan.terminal ? open_box_terminal() : -1;
   report({"ready"});
   pid_t child = fork();
   if (child < 0) fail("fork", "", errno);
   if (child == 0) {
     close(exit_fd);
+    if (master >= 0) attach_terminal(master);
     exec_process(plan.process, !plan.setgroups_deny, mask);
   }
   close_status_fd();
+  if (master >= 0) exit_with(exit_fd, relay_terminal(master, child));
   for (;;) {
     int status;
     pid_t pid;
-    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-      if (pid != child) continue;
-      std::string text = std::to_string(status);
-      if (write(exit_fd, text.data(), text.size()) < 0) {
-      }
-      _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
-    }
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+      if (pid == child) exit_with(exit_fd, status);
     siginfo_t info;
     int sig = sigwaitinfo(&set, &info);
     if (sig > 0 && sig != SIGCHLD && sent_from_outside(info)) kill(child, sig);

@@ -117,6 +117,7 @@ static bool apply(const Record& r, Plan* p) {
     p->stage.push_back(op);
   } else if (k == "hostname" && r.size() == 2) p->hostname = r[1];
   else if (k == "loopback" && r.size() == 1) p->loopback = true;
+  else if (k == "terminal" && r.size() == 1) p->terminal = true;
   else if (k == "init" && r.size() == 3 && (r[1] == "run" || r[1] == "box")) {
     p->init_mode = r[1];
     if (!to_uint(r[2], &p->grace_ms)) return false;

@@ -40,6 +40,7 @@ struct Plan {
   std::string hostname;
   bool loopback = false;
   std::string init_mode;  // run | box
+  bool terminal = false;  // run mode: the command gets a terminal of the box, relayed to stdio
   unsigned grace_ms = 5000;
   bool has_process = false;
   Process process;

@@ -9,7 +9,7 @@
 
 namespace coop {
 
-static const int kPassedOn[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+static const int kPassedOn[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
 
 void supervised_set(sigset_t* set) {
   sigemptyset(set);

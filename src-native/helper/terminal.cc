@@ -1,0 +1,121 @@
+#include "helper/terminal.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "helper/report.h"
+#include "helper/supervise.h"
+
+namespace coop {
+
+static void copy_winsize(int from, int to) {
+  struct winsize ws;
+  if (ioctl(from, TIOCGWINSZ, &ws) == 0) ioctl(to, TIOCSWINSZ, &ws);
+}
+
+int open_box_terminal() {
+  int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0) fail("open", "/dev/ptmx", errno);
+  if (unlockpt(master) != 0) fail("unlockpt", "/dev/ptmx", errno);
+  copy_winsize(0, master);
+  // The init holds the caller's terminal: keep box processes (same uid) from ptrace and /proc/1/fd.
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  return master;
+}
+
+void attach_terminal(int master) {
+  char name[64];
+  if (ptsname_r(master, name, sizeof name) != 0) fail("ptsname", "/dev/ptmx", errno);
+  if (setsid() < 0) fail("setsid", "", errno);
+  int slave = open(name, O_RDWR);
+  if (slave < 0) fail("open", name, errno);
+  if (ioctl(slave, TIOCSCTTY, 0) != 0) fail("ioctl(TIOCSCTTY)", name, errno);
+  for (int fd = 0; fd < 3; ++fd)
+    if (dup2(slave, fd) < 0) fail("dup2", name, errno);
+  if (slave > 2) close(slave);
+  close(master);
+}
+
+// Writes all of buf to fd (which may be non-blocking), waiting when it is full.
+static bool write_all(int fd, const char* buf, size_t len) {
+  while (len > 0) {
+    ssize_t n = write(fd, buf, len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) {
+      struct pollfd p = {fd, POLLOUT, 0};
+      poll(&p, 1, -1);
+      continue;
+    }
+    if (n <= 0) return false;
+    buf += n;
+    len -= size_t(n);
+  }
+  return true;
+}
+
+int relay_terminal(int master, pid_t pid) {
+  sigset_t set;
+  supervised_set(&set);
+  sigaddset(&set, SIGWINCH);
+  sigprocmask(SIG_BLOCK, &set, nullptr);
+  int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (sfd < 0) fail("signalfd", "", errno);
+  fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK);
+  bool input_open = true;
+  int status = 0;
+  bool exited = false;
+  char buf[65536];
+  for (;;) {
+    struct pollfd fds[3] = {{sfd, POLLIN, 0}, {master, POLLIN, 0}, {0, short(input_open ? POLLIN : 0), 0}};
+    int ready = poll(fds, input_open ? 3 : 2, exited ? 0 : -1);
+    if (ready < 0 && errno != EINTR) break;
+    bool master_done = false;
+    if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+      ssize_t n = read(master, buf, sizeof buf);
+      if (n > 0) {
+        write_all(1, buf, size_t(n));
+        continue;  // output first: it must all be out before the command's end is reported
+      }
+      master_done = n == 0 || (n < 0 && errno == EIO);
+    }
+    // Once the command has ended: stop when its terminal has nothing more to give.
+    if (exited && (master_done || ready <= 0 || !(fds[1].revents & POLLIN))) break;
+    if (input_open && (fds[2].revents & (POLLIN | POLLHUP | POLLERR))) {
+      ssize_t n = read(0, buf, sizeof buf);
+      if (n > 0) write_all(master, buf, size_t(n));
+      else if (n == 0 || errno != EINTR) input_open = false;
+    }
+    if (fds[0].revents & POLLIN) {
+      struct signalfd_siginfo si;
+      while (read(sfd, &si, sizeof si) == sizeof si) {
+        if (si.ssi_signo == SIGCHLD) {
+          int st;
+          pid_t done;
+          while ((done = waitpid(-1, &st, WNOHANG)) > 0)
+            if (done == pid) {
+              status = st;
+              exited = true;
+            }
+        } else if (si.ssi_signo == SIGWINCH) {
+          copy_winsize(0, master);
+        } else if (int(si.ssi_code) <= 0 && si.ssi_pid == 0) {
+          kill(pid, int(si.ssi_signo));
+        }
+      }
+    }
+  }
+  return status;
+}
+
+}  // namespace coop

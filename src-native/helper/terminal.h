@@ -1,0 +1,21 @@
+// A terminal inside the box: a pseudo-terminal of the box's own devpts instance, run by
+// the box's init for a run-mode command when the caller is on a terminal.
+#pragma once
+#include <sys/types.h>
+
+#include "helper/plan.h"
+
+namespace coop {
+
+// Opens /dev/ptmx of the box (after pivot_root); the window size is copied from fd 0.
+int open_box_terminal();
+
+// In the command's process: new session, the terminal's slave as controlling terminal and stdio.
+void attach_terminal(int master);
+
+// Relays fd 0 -> master and master -> fd 1 until the command (pid) has ended and its
+// output is drained; passes on signals sent from outside and window size changes.
+// Returns the command's wait status.
+int relay_terminal(int master, pid_t pid);
+
+}  // namespace coop

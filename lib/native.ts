@@ -16,8 +16,9 @@ export interface NativeAddon {
 }
 
 // This file is dist/lib/native.js, or part of the CLI bundle dist/bin/coop.cjs (where
-// import.meta is unavailable and __dirname is dist/bin): two levels below the root either way.
-const here = typeof __dirname === 'string' ? __dirname : dirname(fileURLToPath(import.meta.url));
+// import.meta is empty and the module's __dirname is dist/bin): two levels below the root
+// either way. (A global __dirname also exists in `node -e` code, so check import.meta first.)
+const here = import.meta.url ? dirname(fileURLToPath(import.meta.url)) : __dirname;
 
 /** The package root (holds package.json and build/). */
 export const packageRoot = join(here, '..', '..');

@@ -4,7 +4,9 @@
       "target_name": "coop_native",
       "sources": [
         "src-native/addon/addon.cc",
-        "src-native/addon/sys.cc"
+        "src-native/addon/sys.cc",
+        "src-native/addon/ring.cc",
+        "src-native/addon/filter.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "src-native"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_CPP_EXCEPTIONS"],

@@ -13,6 +13,27 @@ export interface NativeAddon {
   peerCred(fd: number): { pid: number; uid: number; gid: number };
   /** Creates an overlayfs whiteout (char device 0/0) at path. */
   mknodWhiteout(path: string): void;
+  ScrollbackRing: new (capacity?: number) => NativeRing;
+  InputFilter: new (ctrlCDebounceMs: number, sequences: Buffer[]) => NativeFilter;
+}
+
+/** src-native/addon/ring.cc */
+export interface NativeRing {
+  write(data: Buffer): void;
+  snapshot(): Buffer;
+  since(offset: number): Buffer | null;
+  tailLines(n: number): Buffer;
+  clear(): void;
+  readonly written: number;
+  readonly size: number;
+  readonly capacity: number;
+}
+
+/** src-native/addon/filter.cc */
+export interface NativeFilter {
+  push(chunk: Buffer, nowMs: number): { data: Buffer; blocked: Buffer[] };
+  flush(): Buffer;
+  readonly held: number;
 }
 
 // This file is dist/lib/native.js, or part of the CLI bundle dist/bin/coop.cjs (where

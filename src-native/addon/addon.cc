@@ -4,10 +4,14 @@
 
 namespace coop {
 void InitSys(Napi::Env env, Napi::Object exports);
+void InitRing(Napi::Env env, Napi::Object exports);
+void InitFilter(Napi::Env env, Napi::Object exports);
 }
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   coop::InitSys(env, exports);
+  coop::InitRing(env, exports);
+  coop::InitFilter(env, exports);
   return exports;
 }
 

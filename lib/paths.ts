@@ -37,3 +37,13 @@ export function sessionPaths(home: string, name: string): SessionPaths {
 export const volumesDir = (home: string) => join(home, 'volumes');
 export const rootfsDir = (home: string) => join(home, 'rootfs');
 export const cacheDir = (home: string) => join(home, 'cache');
+
+/** The daemon's files under $COOP_HOME (SPEC §5). */
+export function daemonPaths(home: string) {
+  return {
+    socket: join(home, 'sock'),
+    pid: join(home, 'daemon.pid'),
+    lock: join(home, 'daemon.lock'),
+    log: join(home, 'logs', 'daemon.log'),
+  };
+}

@@ -76,10 +76,13 @@ export async function createBox(opts: CreateBoxOptions): Promise<Box> {
     throw e instanceof PlanError ? new CoopError('CONFIG_INVALID', e.message) : e;
   }
   prepareHost(spec.coopHome, planned.volumes);
+  const env = processEnv(spec);
   const helper = new HelperProcess(planned.plan, {
     argv0: 'coop-init',
     args: [spec.name],
-    env: { COOP_SESSION: spec.name, COOP_WORKSPACE: spec.workspace.host, COOP_CREATED: String(spec.created) },
+    // The init keeps the box environment (secrets included) in memory — its own environ —
+    // so that a restarted daemon can start processes in the box again without it on disk.
+    env: { COOP_SESSION: spec.name, COOP_WORKSPACE: spec.workspace.host, COOP_CREATED: String(spec.created), [BOX_ENV]: JSON.stringify(env) },
   });
   try {
     await helper.ready;
@@ -93,12 +96,40 @@ export async function createBox(opts: CreateBoxOptions): Promise<Box> {
   if (!startTime) throw new CoopError('SANDBOX_FAILED', `box ${spec.name}: its init (pid ${pid}) ended right after starting`);
   const box: Box = {
     name: spec.name, pid, startTime, namespaces: boxNamespaces(spec.network), idmap: spec.idmap, paths: spec.paths,
-    workspace: spec.workspace, user: spec.user, home: homeOf(spec.user), shell: spec.shell, env: processEnv(spec),
+    workspace: spec.workspace, user: spec.user, home: homeOf(spec.user), shell: spec.shell, env,
     image: opts.config.sandbox.image, created: spec.created,
   };
   const { env: _secret, ...record } = box;
   writeFileSync(spec.paths.record, JSON.stringify(record, null, 2) + '\n', { mode: 0o600 });
   return box;
+}
+
+/** The variable of a box init's environ that holds the box environment. */
+const BOX_ENV = 'COOP_BOX_ENV';
+
+/** The environ of a process as a map (null when unreadable). */
+export function readEnviron(pid: number): Record<string, string> | null {
+  try {
+    const raw = readFileSync(`/proc/${pid}/environ`, 'utf8');
+    return Object.fromEntries(raw.split('\0').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A running box found again from its record (after a daemon restart): its init must still
+ * run, name the same session, and carry the box environment. Null otherwise.
+ */
+export function adoptBox(record: BoxRecord): Box | null {
+  if (!isRunning(record)) return null;
+  const environ = readEnviron(record.pid);
+  if (!environ || environ.COOP_SESSION !== record.name || !environ[BOX_ENV]) return null;
+  try {
+    return { ...record, env: JSON.parse(environ[BOX_ENV]) as Record<string, string> };
+  } catch {
+    return null;
+  }
 }
 
 /** Reads sessions/<name>/box.json (written by createBox). */
@@ -116,6 +147,8 @@ export interface BoxProcess {
   cwd?: string;
   /** Variables added to (or replacing) the box's environment, e.g. TERM. */
   env?: Record<string, string>;
+  /** A terminal of the box's own, relayed to the starter's stdio (for PTY sessions). */
+  terminal?: boolean;
 }
 
 /** The plan that starts `proc` inside `box`. */
@@ -126,6 +159,7 @@ export function enterPlan(box: Box, proc: BoxProcess): EnterPlan {
     namespaces: box.namespaces,
     setgroups: box.idmap.setgroups,
     process: { argv: proc.argv, env: { ...box.env, ...proc.env }, cwd: proc.cwd ?? box.workspace.path, uid: 0, gid: 0 },
+    terminal: proc.terminal,
   };
 }
 

@@ -49,6 +49,7 @@ function enterRecords(p: EnterPlan): WireRecord[] {
     ['ns', ...p.namespaces],
     ['setgroups', p.setgroups],
     ...processRecords(p.process),
+    ...(p.terminal ? [['terminal']] : []),
   ];
 }
 

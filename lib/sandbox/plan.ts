@@ -80,6 +80,8 @@ export interface EnterPlan {
   namespaces: Namespace[];
   setgroups: 'allow' | 'deny';
   process: ProcessSpec;
+  /** Give the process a terminal of the box's own devpts, relayed to the helper's stdio. */
+  terminal?: boolean;
 }
 
 /** Remove directories whose files may belong to mapped ids. */

@@ -16,6 +16,7 @@
 #include "helper/report.h"
 #include "helper/spawn.h"
 #include "helper/supervise.h"
+#include "helper/terminal.h"
 
 namespace coop {
 
@@ -87,11 +88,17 @@ void do_enter(const Plan& plan) {
   if (setns(pidfd, plan.clone_flags) != 0) fail("setns", who, errno);
   close(pidfd);
   block_supervised_signals();
+  // With a terminal: one of the box's own devpts (the mount namespace is the box's now),
+  // relayed to our stdio, which is the caller's terminal (node-pty's).
+  int master = plan.terminal ? open_box_terminal() : -1;
   pid_t child = fork();
   if (child < 0) fail("fork", "", errno);
-  if (child == 0) exec_process(plan.process, !plan.setgroups_deny, mask);
+  if (child == 0) {
+    if (master >= 0) attach_terminal(master);
+    exec_process(plan.process, !plan.setgroups_deny, mask);
+  }
   close_status_fd();
-  mirror_exit(supervise(child));
+  mirror_exit(master >= 0 ? relay_terminal(master, child) : supervise(child));
 }
 
 }  // namespace coop

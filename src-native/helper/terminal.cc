@@ -73,15 +73,23 @@ int relay_terminal(int master, pid_t pid) {
   if (sfd < 0) fail("signalfd", "", errno);
   fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK);
   bool input_open = true;
+  bool hung_up = false;
   int status = 0;
   bool exited = false;
   char buf[65536];
   for (;;) {
-    struct pollfd fds[3] = {{sfd, POLLIN, 0}, {master, POLLIN, 0}, {0, short(input_open ? POLLIN : 0), 0}};
-    int ready = poll(fds, input_open ? 3 : 2, exited ? 0 : -1);
+    struct pollfd fds[3] = {{sfd, POLLIN, 0}, {hung_up ? -1 : master, POLLIN, 0}, {0, short(input_open ? POLLIN : 0), 0}};
+    // After a hang-up the command gets 5 s to end before it is killed.
+    int ready = poll(fds, input_open ? 3 : 2, exited ? 0 : hung_up ? 5000 : -1);
     if (ready < 0 && errno != EINTR) break;
+    if (hung_up && ready == 0 && !exited) {
+      kill(-pid, SIGKILL);
+      kill(pid, SIGKILL);
+      continue;
+    }
+    if (hung_up && exited) break;
     bool master_done = false;
-    if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+    if (!hung_up && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
       ssize_t n = read(master, buf, sizeof buf);
       if (n > 0) {
         write_all(1, buf, size_t(n));
@@ -93,8 +101,15 @@ int relay_terminal(int master, pid_t pid) {
     if (exited && (master_done || ready <= 0 || !(fds[1].revents & POLLIN))) break;
     if (input_open && (fds[2].revents & (POLLIN | POLLHUP | POLLERR))) {
       ssize_t n = read(0, buf, sizeof buf);
-      if (n > 0) write_all(master, buf, size_t(n));
-      else if (n == 0 || errno != EINTR) input_open = false;
+      if (n > 0) {
+        write_all(master, buf, size_t(n));
+      } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+        // Our own terminal is gone (its holder, e.g. the daemon, died): hang up the
+        // command's terminal as a real one would, so the command does not linger unseen.
+        input_open = false;
+        hung_up = true;
+        close(master);
+      }
     }
     if (fds[0].revents & POLLIN) {
       struct signalfd_siginfo si;

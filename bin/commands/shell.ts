@@ -1,0 +1,85 @@
+// coop shell [-c CMD] [--new], and coop shell ls|attach|kill|logs|restart for shell PTYs.
+import { attachExitCode, attachTerminal } from '../cli/attach.js';
+import { connectClient, targetBox, terminalSize } from '../cli/client.js';
+import { UsageError } from '../cli/parse.js';
+import type { Args, Handler } from '../cli/spec.js';
+import { printLogs } from './box.js';
+import { table } from './info.js';
+
+function ptyId(args: Args): number {
+  const raw = args.positionals[0] ?? '';
+  if (!/^\d+$/.test(raw)) throw new UsageError(`a PTY id is a number (see \`coop shell ls\`), got "${raw}"`, null);
+  return Number(raw);
+}
+
+export const shellCommand: Handler = async (args, ctx) => {
+  const client = await connectClient(args, ctx);
+  try {
+    const box = await targetBox(client, args, ctx);
+    const { stream } = await client.shell({
+      session: box.name, command: args.opts.command as string | undefined, new: args.opts.new === true,
+      term: ctx.env.TERM || 'xterm-256color', ...terminalSize(ctx),
+    });
+    return attachExitCode(await attachTerminal(stream));
+  } finally {
+    client.close();
+  }
+};
+
+export const shellLsCommand: Handler = async (args, ctx) => {
+  const client = await connectClient(args, ctx);
+  try {
+    const box = await targetBox(client, { ...args, positionals: [] }, ctx);
+    const ptys = await client.ptyLs(box.name);
+    if (args.opts.json) ctx.stdout.write(`${JSON.stringify(ptys, null, 2)}\n`);
+    else ctx.stdout.write(table([['ID', 'ROLE', 'STATE', 'PID', 'COMMAND'], ...ptys.map((p) => [String(p.id), p.role, p.state, String(p.pid ?? '-'), p.command])]));
+    return 0;
+  } finally {
+    client.close();
+  }
+};
+
+export const shellAttachCommand: Handler = async (args, ctx) => {
+  const client = await connectClient(args, ctx);
+  try {
+    const box = await targetBox(client, { ...args, positionals: [] }, ctx);
+    const stream = await client.attach({ session: box.name, pty: ptyId(args), ...terminalSize(ctx) });
+    return attachExitCode(await attachTerminal(stream));
+  } finally {
+    client.close();
+  }
+};
+
+export const shellKillCommand: Handler = async (args, ctx) => {
+  const client = await connectClient(args, ctx);
+  try {
+    const box = await targetBox(client, { ...args, positionals: [] }, ctx);
+    await client.ptyKill(box.name, ptyId(args));
+    return 0;
+  } finally {
+    client.close();
+  }
+};
+
+export const shellRestartCommand: Handler = async (args, ctx) => {
+  const client = await connectClient(args, ctx);
+  try {
+    const box = await targetBox(client, { ...args, positionals: [] }, ctx);
+    const ids = args.positionals.length ? [ptyId(args)] : (await client.ptyLs(box.name)).filter((p) => p.role === 'shell').map((p) => p.id);
+    for (const id of ids) await client.restart(box.name, id);
+    return 0;
+  } finally {
+    client.close();
+  }
+};
+
+export const shellLogsCommand: Handler = async (args, ctx) => {
+  const client = await connectClient(args, ctx);
+  let name: string;
+  try {
+    name = (await targetBox(client, { ...args, positionals: [] }, ctx)).name;
+  } finally {
+    client.close();
+  }
+  return printLogs(args, ctx, ptyId(args), name);
+};

@@ -1,0 +1,75 @@
+// A stream-mode connection as a Node Duplex: write keystrokes, read PTY output, and the
+// daemon's events (pty_exited, pty_restarting, detached, lagged, blocked).
+import { Duplex } from 'node:stream';
+import type { Socket } from 'node:net';
+import { encodeControl, encodeData, MAX_FRAME } from '../ipc/frames.js';
+import type { DaemonControl } from '../ipc/messages.js';
+
+export interface AttachEvents {
+  pty_exited: (e: { code: number | null; signal: string | null }) => void;
+  pty_restarting: (e: { delay_ms: number }) => void;
+  detached: (e: { reason?: string }) => void;
+  lagged: (e: { dropped_bytes: number }) => void;
+  blocked: (e: { bytes: number }) => void;
+}
+
+export class AttachStream extends Duplex {
+  /** Why the stream ended, once it has: the last `pty_exited` or `detached` event. */
+  ending: DaemonControl | null = null;
+
+  constructor(private readonly socket: Socket) {
+    super({ allowHalfOpen: false });
+    socket.on('close', () => {
+      this.push(null);
+      this.destroy();
+    });
+    socket.on('error', (e) => this.destroy(e));
+  }
+
+  /** Called by the connection with each PTY data frame. */
+  receiveData(bytes: Buffer): void {
+    if (!this.push(bytes)) this.socket.pause();
+  }
+
+  /** Called by the connection with each control frame. */
+  receiveControl(msg: DaemonControl): void {
+    if (msg.type === 'pty_exited' || msg.type === 'detached') this.ending = msg;
+    const { type, ...fields } = msg;
+    this.emit(type, fields);
+  }
+
+  override _read(): void {
+    this.socket.resume();
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
+    const max = MAX_FRAME - 1;
+    for (let i = 0; i < chunk.length; i += max) {
+      const last = i + max >= chunk.length;
+      const ok = this.socket.write(encodeData(chunk.subarray(i, i + max)), last ? cb : undefined);
+      void ok;
+    }
+    if (chunk.length === 0) cb();
+  }
+
+  /** Tells the daemon this client's window size. */
+  resize(cols: number, rows: number): void {
+    this.socket.write(encodeControl({ type: 'resize', cols, rows }));
+  }
+
+  /** Leaves the PTY running; the daemon answers with `detached` and closes the stream. */
+  detach(): void {
+    this.socket.write(encodeControl({ type: 'detach' }));
+  }
+
+  override _destroy(err: Error | null, cb: (e: Error | null) => void): void {
+    this.socket.destroy();
+    cb(err);
+  }
+
+  override on<E extends keyof AttachEvents>(event: E, listener: AttachEvents[E]): this;
+  override on(event: string | symbol, listener: (...args: never[]) => void): this;
+  override on(event: string | symbol, listener: (...args: never[]) => void): this {
+    return super.on(event, listener as (...args: unknown[]) => void);
+  }
+}

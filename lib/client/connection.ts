@@ -1,0 +1,110 @@
+// A client connection to the daemon: handshake, typed requests, and streams.
+import { connect as netConnect, type Socket } from 'node:net';
+import { CoopError, type ErrorCode } from '../errors.js';
+import { decodeBody, encodeMessage, FrameDecoder } from '../ipc/frames.js';
+import {
+  PROTOCOL_VERSION, type AttachRequest, type Command, type DaemonControl, type LogsRequest, type OkResponse,
+  type Request, type ShellRequest,
+} from '../ipc/messages.js';
+import { AttachStream } from './attach.js';
+
+type Waiter = { resolve: (msg: Record<string, unknown>) => void; reject: (e: Error) => void; stream: boolean };
+
+export class Connection {
+  private readonly decoder = new FrameDecoder();
+  private readonly waiting: Waiter[] = [];
+  private stream: AttachStream | null = null;
+  private closedError: Error | null = null;
+
+  private constructor(readonly socket: Socket) {
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (e) => this.fail(e));
+    socket.on('close', () => this.fail(new CoopError('DAEMON_FAILED', 'the daemon closed the connection')));
+  }
+
+  /** Connects to a daemon socket and greets it. Rejects with the connect error (ENOENT, ECONNREFUSED...). */
+  static open(socketPath: string): Promise<Connection> {
+    return new Promise((resolve, reject) => {
+      const socket = netConnect(socketPath);
+      socket.once('error', reject);
+      socket.once('connect', () => {
+        socket.off('error', reject);
+        const c = new Connection(socket);
+        c.send({ version: PROTOCOL_VERSION }, false).then(() => resolve(c), reject);
+      });
+    });
+  }
+
+  private fail(e: Error): void {
+    this.closedError ??= e;
+    for (const w of this.waiting.splice(0)) w.reject(e);
+  }
+
+  private onData(chunk: Buffer): void {
+    this.decoder.push(chunk);
+    for (;;) {
+      let frame;
+      try {
+        frame = this.decoder.next();
+      } catch (e) {
+        this.socket.destroy(e as Error);
+        return;
+      }
+      if (!frame) return;
+      if (frame.kind === 'message') {
+        let msg: Record<string, unknown>;
+        try {
+          msg = decodeBody(frame.body) as Record<string, unknown>;
+        } catch (e) {
+          this.socket.destroy(e as Error);
+          return;
+        }
+        const w = this.waiting.shift();
+        if (!w) continue;
+        if (msg.ok === false) {
+          w.reject(new CoopError(msg.error as ErrorCode, String(msg.message)));
+          continue;
+        }
+        if (w.stream) {
+          // Everything after this response is stream frames, possibly in this very chunk.
+          this.decoder.mode = 'stream';
+          this.stream = new AttachStream(this.socket);
+        }
+        w.resolve(msg);
+      } else if (this.stream) {
+        if (frame.kind === 'data') this.stream.receiveData(frame.bytes);
+        else {
+          try {
+            this.stream.receiveControl(decodeBody(frame.body) as DaemonControl);
+          } catch {
+            this.socket.destroy();
+            return;
+          }
+        }
+      }
+    }
+  }
+
+  private send(msg: object, stream: boolean): Promise<Record<string, unknown>> {
+    if (this.closedError) return Promise.reject(this.closedError);
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ resolve, reject, stream });
+      this.socket.write(encodeMessage(msg));
+    });
+  }
+
+  /** Sends a request; resolves with the response or rejects with a CoopError carrying its code. */
+  request<C extends Exclude<Command, 'attach' | 'shell'>>(req: Extract<Request, { cmd: C }>): Promise<OkResponse<C>> {
+    return this.send(req, false) as Promise<OkResponse<C>>;
+  }
+
+  /** Sends attach / shell / logs --follow; the connection becomes the returned stream. */
+  async openStream(req: AttachRequest | ShellRequest | LogsRequest): Promise<{ response: Record<string, unknown>; stream: AttachStream }> {
+    const response = await this.send(req, true);
+    return { response, stream: this.stream! };
+  }
+
+  close(): void {
+    this.socket.end();
+  }
+}

@@ -1,0 +1,97 @@
+// The typed client of the daemon: connect (starting the daemon when needed), then one
+// method per command; attach, shell and logs --follow return an AttachStream.
+import type { CoopConfig } from '../config/types.js';
+import { CoopError } from '../errors.js';
+import type { LsRow, OkResponse, PtyRow, StatusInfo } from '../ipc/messages.js';
+import type { AttachStream } from './attach.js';
+import { Connection } from './connection.js';
+import { connectDaemon, type ConnectOptions } from './daemon.js';
+
+export { AttachStream, type AttachEvents } from './attach.js';
+export { Connection } from './connection.js';
+export { connectDaemon, daemonEntry, type ConnectOptions } from './daemon.js';
+
+export class Client {
+  private constructor(
+    private readonly conn: Connection,
+    private readonly opts: ConnectOptions,
+  ) {}
+
+  /** Connects to the daemon (starting it unless opts.spawn is false). */
+  static async connect(opts: ConnectOptions = {}): Promise<Client> {
+    return new Client(await connectDaemon(opts), opts);
+  }
+
+  create(req: { workspace: string; config: CoopConfig; name?: string; detach?: boolean; term?: string; cols?: number; rows?: number }): Promise<OkResponse<'create'>> {
+    return this.conn.request({ cmd: 'create', ...req });
+  }
+  async ls(): Promise<LsRow[]> {
+    return (await this.conn.request({ cmd: 'ls' })).sessions;
+  }
+  async kill(target: { session: string } | { all: true }, force = false): Promise<string[]> {
+    return (await this.conn.request({ cmd: 'kill', ...target, force })).killed;
+  }
+  async restart(session: string, pty = 0, config?: CoopConfig): Promise<void> {
+    await this.conn.request({ cmd: 'restart', session, pty, config });
+  }
+  async logs(session: string, pty = 0, lines?: number): Promise<Buffer> {
+    return Buffer.from((await this.conn.request({ cmd: 'logs', session, pty, lines })).data ?? []);
+  }
+  async ptyLs(session: string): Promise<PtyRow[]> {
+    return (await this.conn.request({ cmd: 'pty_ls', session })).ptys;
+  }
+  async ptyKill(session: string, pty: number): Promise<void> {
+    await this.conn.request({ cmd: 'pty_kill', session, pty });
+  }
+  status(): Promise<StatusInfo> {
+    return this.conn.request({ cmd: 'status' });
+  }
+  async shutdown(): Promise<void> {
+    await this.conn.request({ cmd: 'shutdown' });
+  }
+
+  /** Attaches to a PTY on a connection of its own. */
+  async attach(req: { session: string; pty?: number; cols: number; rows: number; readonly?: boolean; filtered?: boolean }): Promise<AttachStream> {
+    const c = await this.streamConnection();
+    return (await c.openStream({ cmd: 'attach', pty: 0, ...req })).stream;
+  }
+
+  /** Opens (or reuses) a shell PTY and attaches to it; resolves with its id and the stream. */
+  async shell(req: { session: string; command?: string; new?: boolean; cols: number; rows: number; term?: string }): Promise<{ pty: number; stream: AttachStream }> {
+    const c = await this.streamConnection();
+    const { response, stream } = await c.openStream({ cmd: 'shell', ...req });
+    return { pty: response.pty as number, stream };
+  }
+
+  /** Follows a PTY's output (read-only), after its last `lines` lines or the whole scrollback. */
+  async follow(session: string, pty = 0, lines?: number): Promise<AttachStream> {
+    const c = await this.streamConnection();
+    return (await c.openStream({ cmd: 'logs', session, pty, follow: true, lines })).stream;
+  }
+
+  private streamConnection(): Promise<Connection> {
+    return connectDaemon({ ...this.opts, spawn: false });
+  }
+
+  close(): void {
+    this.conn.close();
+  }
+}
+
+/** The box whose workspace contains `dir` (the deepest one), or null. */
+export function boxForDirectory(rows: LsRow[], dir: string): LsRow | null {
+  const inside = rows.filter((r) => dir === r.workspace || dir.startsWith(r.workspace.endsWith('/') ? r.workspace : `${r.workspace}/`));
+  return inside.sort((a, b) => b.workspace.length - a.workspace.length)[0] ?? null;
+}
+
+/** Resolves a box name: the given one, or the box of the caller's directory. */
+export function resolveBox(rows: LsRow[], name: string | undefined, cwd: string): LsRow {
+  if (name) {
+    const row = rows.find((r) => r.name === name);
+    if (!row) throw new CoopError('SESSION_NOT_FOUND', `no box named ${name}; \`coop ls\` lists the running ones`);
+    return row;
+  }
+  const row = boxForDirectory(rows, cwd);
+  if (!row) throw new CoopError('SESSION_NOT_FOUND', `no box for ${cwd}; start one with \`coop\`, or name one (\`coop ls\` lists them)`);
+  return row;
+}

@@ -1,0 +1,63 @@
+// Checking that a value received from elsewhere (an IPC client) has the shape of a
+// resolved CoopConfig. Only own properties count; messages name the field.
+import type { CoopConfig } from './types.js';
+
+type Kind = 'string' | 'strings' | 'boolean' | 'count' | 'agent' | 'packages' | 'env' | 'mode';
+
+const SHAPE: Record<string, Record<string, Kind>> = {
+  sandbox: { image: 'string', agent: 'agent', args: 'strings', shell: 'string', user: 'string', hostname: 'string', setup: 'strings', packages: 'packages', mounts: 'strings' },
+  workspace: { mount: 'string', path: 'string' },
+  network: { mode: 'mode', ports: 'strings' },
+  session: { persist: 'strings', auto_restart: 'boolean', restart_delay_ms: 'count' },
+  input_filter: { ctrl_c_debounce_ms: 'count', block_sequences: 'strings' },
+};
+
+export const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v);
+
+const own = (o: Record<string, unknown>, k: string) => (Object.prototype.hasOwnProperty.call(o, k) ? o[k] : undefined);
+const strings = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === 'string');
+
+function check(kind: Kind, v: unknown): string | null {
+  switch (kind) {
+    case 'string':
+      return typeof v === 'string' ? null : 'a string';
+    case 'strings':
+      return strings(v) ? null : 'an array of strings';
+    case 'boolean':
+      return typeof v === 'boolean' ? null : 'a boolean';
+    case 'count':
+      return Number.isSafeInteger(v) && (v as number) >= 0 ? null : 'a whole number >= 0';
+    case 'agent':
+      return v === null || (strings(v) && (v as string[]).length > 0) ? null : 'null or a non-empty array of strings';
+    case 'mode':
+      return v === 'host' || v === 'none' || v === 'veth' ? null : '"host", "none" or "veth"';
+    case 'packages':
+      return isRecord(v) && Object.values(v).every(strings) ? null : 'a map of string arrays';
+    case 'env':
+      return isRecord(v) && Object.values(v).every((x) => typeof x === 'string') ? null : 'a map of strings';
+  }
+}
+
+/** Throws an Error naming the first field that does not fit; returns a clean copy. */
+export function checkConfigShape(v: unknown, at = 'config'): CoopConfig {
+  if (!isRecord(v)) throw new Error(`${at}: expected a map`);
+  const out: Record<string, unknown> = {};
+  for (const [section, fields] of Object.entries(SHAPE)) {
+    const s = own(v, section);
+    if (!isRecord(s)) throw new Error(`${at}.${section}: expected a map`);
+    const copy: Record<string, unknown> = {};
+    for (const [key, kind] of Object.entries(fields)) {
+      const value = own(s, key);
+      const problem = check(kind, value);
+      if (problem) throw new Error(`${at}.${section}.${key}: expected ${problem}`);
+      copy[key] = value;
+    }
+    out[section] = copy;
+  }
+  const env = own(v, 'env');
+  const problem = check('env', env);
+  if (problem) throw new Error(`${at}.env: expected ${problem}`);
+  out.env = Object.fromEntries(Object.entries(env as Record<string, string>));
+  return out as unknown as CoopConfig;
+}

@@ -1,0 +1,198 @@
+// Every message of the protocol (SPEC §6), for the Unix socket, the WebSocket bridge and
+// the WebRTC channels alike. Requests are {cmd, ...fields}; responses {ok: true, ...} or
+// {ok: false, error: CODE, message}.
+import type { CoopConfig } from '../config/types.js';
+import type { ErrorCode } from '../errors.js';
+
+export const PROTOCOL_VERSION = 1;
+
+export interface Hello {
+  version: number;
+}
+
+// ---- requests ------------------------------------------------------------------------
+
+export interface CreateRequest {
+  cmd: 'create';
+  /** Box name; default derived from the workspace directory's name. */
+  name?: string;
+  /** Absolute host directory. */
+  workspace: string;
+  /** Already layered and validated by the client, `[env]` expanded. */
+  config: CoopConfig;
+  /** Create without attaching (the CLI's -d). */
+  detach?: boolean;
+  /** The client's TERM, for the box's processes. */
+  term?: string;
+  cols?: number;
+  rows?: number;
+}
+
+export interface AttachRequest {
+  cmd: 'attach';
+  session: string;
+  pty: number;
+  cols: number;
+  rows: number;
+  /** A follower: output only, does not count for the PTY's size. */
+  readonly?: boolean;
+  /** Filter this client's input (SPEC §8), as for web and tunnel clients. */
+  filtered?: boolean;
+}
+
+export interface ShellRequest {
+  cmd: 'shell';
+  session: string;
+  /** Shell command line (default sandbox.shell). */
+  command?: string;
+  /** Start a new shell even if one with the same command is running. */
+  new?: boolean;
+  cols: number;
+  rows: number;
+  term?: string;
+}
+
+export interface LsRequest {
+  cmd: 'ls';
+}
+
+export interface KillRequest {
+  cmd: 'kill';
+  session?: string;
+  all?: boolean;
+  /** SIGKILL at once instead of SIGTERM and a grace period. */
+  force?: boolean;
+}
+
+export interface RestartRequest {
+  cmd: 'restart';
+  session: string;
+  pty: number;
+  /** A freshly loaded configuration (coop restart re-reads coop.toml). */
+  config?: CoopConfig;
+}
+
+export interface LogsRequest {
+  cmd: 'logs';
+  session: string;
+  pty: number;
+  follow?: boolean;
+  /** Only the last N lines of the scrollback. */
+  lines?: number;
+}
+
+export interface PtyLsRequest {
+  cmd: 'pty_ls';
+  session: string;
+}
+
+export interface PtyKillRequest {
+  cmd: 'pty_kill';
+  session: string;
+  pty: number;
+}
+
+export interface ServeRequest {
+  cmd: 'serve';
+  host: string;
+  port: number;
+  token?: string;
+}
+
+export interface ServeStopRequest {
+  cmd: 'serve_stop';
+}
+
+export interface TunnelRequest {
+  cmd: 'tunnel';
+  stun?: string[];
+}
+
+export interface StatusRequest {
+  cmd: 'status';
+}
+
+export interface ShutdownRequest {
+  cmd: 'shutdown';
+}
+
+export type Request =
+  | CreateRequest | AttachRequest | ShellRequest | LsRequest | KillRequest | RestartRequest | LogsRequest
+  | PtyLsRequest | PtyKillRequest | ServeRequest | ServeStopRequest | TunnelRequest | StatusRequest | ShutdownRequest;
+
+export type Command = Request['cmd'];
+
+/** Commands whose success switches the connection to stream mode. */
+export const STREAMING: ReadonlySet<Command> = new Set(['attach', 'shell']);
+export const isStreaming = (r: Request) => STREAMING.has(r.cmd) || (r.cmd === 'logs' && r.follow === true);
+
+// ---- responses -----------------------------------------------------------------------
+
+export interface PtyRow {
+  id: number;
+  role: 'agent' | 'shell';
+  command: string;
+  state: 'running' | 'exited' | 'restarting' | 'stopped';
+  pid: number | null;
+}
+
+export interface LsRow {
+  name: string;
+  workspace: string;
+  pid: number;
+  created: number;
+  state: 'running' | 'stopping';
+  ptys: PtyRow[];
+  clients: { local: number; web: number; tunnel: number };
+}
+
+export interface StatusInfo {
+  pid: number;
+  version: string;
+  uptime_s: number;
+  socket: string;
+  coop_home: string;
+  sessions: number;
+  clients: number;
+  rss_bytes: number;
+}
+
+export interface Responses {
+  create: { session: string; existing: boolean };
+  attach: { session: string; pty: number };
+  shell: { session: string; pty: number };
+  ls: { sessions: LsRow[] };
+  kill: { killed: string[] };
+  restart: Record<string, never>;
+  logs: { data?: Buffer };
+  pty_ls: { ptys: PtyRow[] };
+  pty_kill: Record<string, never>;
+  serve: { urls: string[]; token: string };
+  serve_stop: Record<string, never>;
+  tunnel: { url: string };
+  status: StatusInfo;
+  shutdown: Record<string, never>;
+}
+
+export type OkResponse<C extends Command> = { ok: true } & Responses[C];
+
+export interface ErrorResponse {
+  ok: false;
+  error: ErrorCode;
+  message: string;
+}
+
+export type Response<C extends Command = Command> = OkResponse<C> | ErrorResponse;
+
+// ---- stream control ------------------------------------------------------------------
+
+/** Control messages a client sends on a stream. */
+export type ClientControl = { type: 'resize'; cols: number; rows: number } | { type: 'detach' };
+
+/** Control messages the daemon sends on a stream. */
+export type DaemonControl =
+  | { type: 'pty_exited'; code: number | null; signal: string | null }
+  | { type: 'pty_restarting'; delay_ms: number }
+  | { type: 'detached'; reason?: string }
+  | { type: 'lagged'; dropped_bytes: number }
+  | { type: 'blocked'; bytes: number };

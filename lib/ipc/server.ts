@@ -1,0 +1,229 @@
+// The daemon's side of one connection, over any byte transport: handshake, requests in
+// order, responses, and the switch to stream mode for attach / shell / logs --follow.
+// Garbage from one client gets an error response or a closed connection; it never throws.
+import { CoopError, type ErrorCode } from '../errors.js';
+import {
+  decodeBody, encodeControl, encodeData, encodeMessage, FrameDecoder, FrameError, type Frame,
+} from './frames.js';
+import {
+  isStreaming, PROTOCOL_VERSION, type ClientControl, type Command, type DaemonControl, type ErrorResponse,
+  type Request, type Responses,
+} from './messages.js';
+import { InvalidRequest, validateControl, validateRequest } from './validate.js';
+
+/** The least a transport must offer (net.Socket does; a WebSocket adapter can). */
+export interface Transport {
+  write(chunk: Buffer): boolean;
+  end(): void;
+  destroy(): void;
+  on(event: 'data', cb: (chunk: Buffer) => void): unknown;
+  on(event: 'close' | 'drain', cb: () => void): unknown;
+  on(event: 'error', cb: (e: Error) => void): unknown;
+  once(event: 'drain', cb: () => void): unknown;
+  readonly writableLength: number;
+}
+
+/** A connection in stream mode, as a handler sees it. */
+export interface StreamSide {
+  /** PTY bytes to the client; false when the transport is backed up (see bufferedBytes). */
+  send(bytes: Buffer): boolean;
+  control(msg: DaemonControl): void;
+  onInput(cb: (bytes: Buffer) => void): void;
+  onControl(cb: (msg: ClientControl) => void): void;
+  onClose(cb: () => void): void;
+  /** Once, when the transport has taken everything written so far. */
+  onDrain(cb: () => void): void;
+  /** Bytes written but not yet taken by the transport. */
+  readonly bufferedBytes: number;
+  close(): void;
+}
+
+/** A streaming command's result: the response fields, then the stream is handed over. */
+export interface StreamStart<R> {
+  response: R;
+  start(stream: StreamSide): void;
+}
+
+type Plain = { [C in Command]: (req: Extract<Request, { cmd: C }>) => Promise<Responses[C]> | Responses[C] };
+type Streamed = {
+  attach: (req: Extract<Request, { cmd: 'attach' }>) => Promise<StreamStart<Responses['attach']>>;
+  shell: (req: Extract<Request, { cmd: 'shell' }>) => Promise<StreamStart<Responses['shell']>>;
+  logsFollow: (req: Extract<Request, { cmd: 'logs' }>) => Promise<StreamStart<Responses['logs']>>;
+};
+export type Handlers = Omit<Plain, 'attach' | 'shell'> & Streamed;
+
+const errorResponse = (error: ErrorCode, message: string): ErrorResponse => ({ ok: false, error, message });
+
+class ServerStream implements StreamSide {
+  private inputCbs: ((b: Buffer) => void)[] = [];
+  private controlCbs: ((m: ClientControl) => void)[] = [];
+  private closeCbs: (() => void)[] = [];
+  private pending: Frame[] = [];
+  private started = false;
+  closed = false;
+
+  constructor(private readonly transport: Transport) {}
+
+  send(bytes: Buffer): boolean {
+    return !this.closed && this.transport.write(encodeData(bytes));
+  }
+  control(msg: DaemonControl): void {
+    if (!this.closed) this.transport.write(encodeControl(msg));
+  }
+  onInput(cb: (b: Buffer) => void): void {
+    this.inputCbs.push(cb);
+  }
+  onControl(cb: (m: ClientControl) => void): void {
+    this.controlCbs.push(cb);
+  }
+  onClose(cb: () => void): void {
+    if (this.closed) cb();
+    else this.closeCbs.push(cb);
+  }
+  onDrain(cb: () => void): void {
+    if (this.transport.writableLength === 0) return void setImmediate(cb);
+    this.transport.once('drain', cb);
+  }
+  get bufferedBytes(): number {
+    return this.transport.writableLength;
+  }
+  close(): void {
+    this.transport.end();
+  }
+
+  /** Frames that arrive before the handler took over are kept for it. */
+  deliver(frame: Frame): void {
+    if (!this.started) {
+      this.pending.push(frame);
+      return;
+    }
+    if (frame.kind === 'data') for (const cb of this.inputCbs) cb(frame.bytes);
+    else if (frame.kind === 'control') {
+      let msg: ClientControl;
+      try {
+        msg = validateControl(decodeBody(frame.body));
+      } catch {
+        this.transport.destroy(); // a broken stream cannot be resynchronised
+        return;
+      }
+      for (const cb of this.controlCbs) cb(msg);
+    }
+  }
+  begin(): void {
+    this.started = true;
+    for (const f of this.pending.splice(0)) this.deliver(f);
+  }
+  ended(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const cb of this.closeCbs.splice(0)) cb();
+  }
+}
+
+export interface ServeOptions {
+  /** Called with handler errors that were not CoopErrors (bugs), for the log. */
+  onInternalError?: (e: unknown) => void;
+}
+
+/** Serves one connection until it closes. */
+export function serveConnection(transport: Transport, handlers: Handlers, opts: ServeOptions = {}): void {
+  const decoder = new FrameDecoder();
+  let greeted = false;
+  let busy = false;
+  let stream: ServerStream | null = null;
+  let dead = false;
+
+  const reply = (msg: object) => {
+    if (!dead) transport.write(encodeMessage(msg));
+  };
+  const fatal = (msg: object) => {
+    reply(msg);
+    dead = true;
+    transport.end();
+  };
+
+  async function handle(req: Request): Promise<void> {
+    try {
+      if (isStreaming(req)) {
+        const s = new ServerStream(transport);
+        stream = s;
+        decoder.mode = 'stream'; // at once: what follows the request are stream frames
+        const h = req.cmd === 'attach' ? handlers.attach(req) : req.cmd === 'shell' ? handlers.shell(req) : handlers.logsFollow(req as Extract<Request, { cmd: 'logs' }>);
+        const started = await h;
+        reply({ ok: true, ...started.response });
+        if (dead || s.closed) return s.ended();
+        started.start(s);
+        s.begin();
+        return;
+      }
+      const fn = (handlers as unknown as Record<string, (r: Request) => unknown>)[req.cmd]!;
+      reply({ ok: true, ...((await fn(req)) as object) });
+    } catch (e) {
+      const err = e instanceof CoopError ? errorResponse(e.code, e.message) : errorResponse('INTERNAL', (e as Error)?.message ?? String(e));
+      if (!(e instanceof CoopError)) opts.onInternalError?.(e);
+      if (stream) fatal(err); // the client may already have sent stream frames
+      else reply(err);
+    }
+  }
+
+  function onMessage(frame: Frame): Promise<void> | void {
+    let msg: unknown;
+    try {
+      msg = decodeBody((frame as { body: Buffer }).body);
+    } catch {
+      return reply(errorResponse('INVALID_COMMAND', 'malformed msgpack'));
+    }
+    if (!greeted) {
+      const v = msg && typeof msg === 'object' && !Array.isArray(msg) ? (msg as { version?: unknown }).version : undefined;
+      if (v !== PROTOCOL_VERSION) {
+        return fatal(errorResponse('VERSION_MISMATCH', `this daemon speaks protocol version ${PROTOCOL_VERSION}; start with {version: ${PROTOCOL_VERSION}}`));
+      }
+      greeted = true;
+      return reply({ version: PROTOCOL_VERSION, ok: true });
+    }
+    let req: Request;
+    try {
+      req = validateRequest(msg);
+    } catch (e) {
+      return reply(errorResponse('INVALID_COMMAND', e instanceof InvalidRequest ? e.message : 'invalid request'));
+    }
+    return handle(req);
+  }
+
+  async function pump(): Promise<void> {
+    if (busy) return;
+    busy = true;
+    try {
+      while (!dead) {
+        let frame: Frame | null;
+        try {
+          frame = decoder.next();
+        } catch (e) {
+          if (e instanceof FrameError && e.code === 'INVALID_COMMAND' && !stream) {
+            reply(errorResponse('INVALID_COMMAND', e.message));
+            continue;
+          }
+          if (stream) transport.destroy();
+          else fatal(errorResponse(e instanceof FrameError ? e.code : 'INVALID_COMMAND', (e as Error).message));
+          return;
+        }
+        if (!frame) return;
+        if (stream) (stream as ServerStream).deliver(frame);
+        else await onMessage(frame);
+      }
+    } finally {
+      busy = false;
+    }
+  }
+
+  transport.on('data', (chunk) => {
+    if (dead) return;
+    decoder.push(chunk);
+    void pump();
+  });
+  transport.on('error', () => {});
+  transport.on('close', () => {
+    dead = true;
+    stream?.ended();
+  });
+}

@@ -1,0 +1,225 @@
+// One PTY of a box: the process on it (started with node-pty through coop-helper, which
+// gives it a terminal of the box's own devpts), its scrollback, its clients, and — for the
+// agent — the restart policy of SPEC §7.
+import type { IPty } from 'node-pty';
+import type { PtyRow } from '../ipc/messages.js';
+import { enterCommand, type Box } from '../sandbox/box.js';
+import { signalName } from '../sandbox/helper-process.js';
+import type { PtyClient } from './client.js';
+import { crashLoopNotice, exitedNotice, restartingNotice } from './notices.js';
+import { createRing } from './ring.js';
+
+export type PtyRole = 'agent' | 'shell';
+export type PtyState = PtyRow['state'];
+type PtyModule = typeof import('node-pty');
+
+/** Exits this soon after a start count towards a crash loop. */
+export const FAST_EXIT_MS = 5000;
+/** This many fast exits in a row stop auto-restart. */
+export const CRASH_LOOP_EXITS = 3;
+
+export interface PtyOptions {
+  id: number;
+  role: PtyRole;
+  argv: string[];
+  /** Shown in `ls`: the command as the user gave it. */
+  label: string;
+  term: string;
+  cols: number;
+  rows: number;
+  /** Agent only. */
+  autoRestart: boolean;
+  restartDelayMs: number;
+}
+
+export class SessionPty {
+  readonly id: number;
+  readonly role: PtyRole;
+  readonly ring = createRing();
+  argv: string[];
+  label: string;
+  autoRestart: boolean;
+  restartDelayMs: number;
+  state: PtyState = 'stopped';
+  /** How the last run ended. */
+  lastExit: { code: number | null; signal: string | null } | null = null;
+  private proc: IPty | null = null;
+  private readonly clients = new Set<PtyClient>();
+  private cols: number;
+  private rows: number;
+  private readonly term: string;
+  private startedAt = 0;
+  private fastExits = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private restartNow = false;
+  private removed = false;
+  /** Called when a shell PTY has ended and should be forgotten. */
+  onGone: (() => void) | null = null;
+
+  constructor(opts: PtyOptions, private readonly box: Box, private readonly pty: PtyModule) {
+    this.id = opts.id;
+    this.role = opts.role;
+    this.argv = opts.argv;
+    this.label = opts.label;
+    this.term = opts.term;
+    this.cols = opts.cols;
+    this.rows = opts.rows;
+    this.autoRestart = opts.autoRestart;
+    this.restartDelayMs = opts.restartDelayMs;
+  }
+
+  get pid(): number | null {
+    return this.proc?.pid ?? null;
+  }
+
+  row(): PtyRow {
+    return { id: this.id, role: this.role, command: this.label, state: this.state, pid: this.pid };
+  }
+
+  clientCounts(): Record<'local' | 'web' | 'tunnel', number> {
+    const counts = { local: 0, web: 0, tunnel: 0 };
+    for (const c of this.clients) counts[c.kind]++;
+    return counts;
+  }
+
+  start(): void {
+    if (this.removed) return;
+    const cmd = enterCommand(this.box, { argv: this.argv, env: { TERM: this.term }, terminal: true });
+    const proc = this.pty.spawn(cmd.file, cmd.args, {
+      name: this.term, cols: this.cols, rows: this.rows, cwd: '/', env: cmd.env, encoding: null,
+    });
+    this.proc = proc;
+    this.state = 'running';
+    this.startedAt = Date.now();
+    proc.onData((d) => this.output(d as unknown as Buffer));
+    proc.onExit(({ exitCode, signal }) => {
+      if (this.proc === proc) this.exited(signal ? null : exitCode, signal ? signalName(signal) : null);
+    });
+  }
+
+  /** Output of the process, or coop's notices: into the ring and to every client. */
+  private output(bytes: Buffer): void {
+    this.ring.write(bytes);
+    for (const c of this.clients) c.output(bytes);
+  }
+
+  private notice(text: string): void {
+    this.output(Buffer.from(text));
+  }
+
+  private endClients(code: number | null, signal: string | null): void {
+    for (const c of this.clients) {
+      c.stream.control({ type: 'pty_exited', code, signal });
+      c.stream.close();
+    }
+    this.clients.clear();
+  }
+
+  private exited(code: number | null, signal: string | null): void {
+    this.proc = null;
+    this.lastExit = { code, signal };
+    if (this.restartNow) {
+      this.restartNow = false;
+      this.start();
+      return;
+    }
+    if (this.role === 'shell' || this.removed) {
+      this.state = 'exited';
+      this.endClients(code, signal);
+      if (this.role === 'shell') this.onGone?.();
+      return;
+    }
+    this.notice(exitedNotice(code, signal));
+    this.fastExits = Date.now() - this.startedAt < FAST_EXIT_MS ? this.fastExits + 1 : 0;
+    if (!this.autoRestart || this.fastExits >= CRASH_LOOP_EXITS) {
+      if (this.autoRestart) this.notice(crashLoopNotice(this.fastExits, FAST_EXIT_MS));
+      this.state = this.autoRestart ? 'stopped' : 'exited';
+      this.endClients(code, signal);
+      return;
+    }
+    this.notice(restartingNotice(this.restartDelayMs));
+    this.state = 'restarting';
+    for (const c of this.clients) c.stream.control({ type: 'pty_restarting', delay_ms: this.restartDelayMs });
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.start();
+    }, this.restartDelayMs);
+  }
+
+  /** Subscribes the client and replays the scrollback, in one turn: nothing lost, nothing twice. */
+  attach(client: PtyClient, replayLines?: number): void {
+    client.stream.send(replayLines === undefined ? this.ring.snapshot() : this.ring.tailLines(replayLines));
+    if (this.state === 'exited' || this.state === 'stopped') {
+      const e = this.lastExit ?? { code: null, signal: null };
+      client.stream.control({ type: 'pty_exited', code: e.code, signal: e.signal });
+      client.stream.close();
+      return;
+    }
+    this.clients.add(client);
+    client.stream.onClose(() => {
+      this.clients.delete(client);
+      this.fitSize();
+    });
+    this.fitSize();
+  }
+
+  /** Input from a client (already filtered when it must be). */
+  write(bytes: Buffer): void {
+    this.proc?.write(bytes);
+  }
+
+  /** The smallest size among interactive clients (SPEC §7). */
+  fitSize(): void {
+    const sizes = [...this.clients].filter((c) => !c.readonly);
+    if (sizes.length === 0) return;
+    const cols = Math.min(...sizes.map((c) => c.cols));
+    const rows = Math.min(...sizes.map((c) => c.rows));
+    if (cols === this.cols && rows === this.rows) return;
+    this.cols = cols;
+    this.rows = rows;
+    try {
+      this.proc?.resize(cols, rows);
+    } catch {
+      // the process is exiting
+    }
+  }
+
+  /** Starts the process again (coop restart): at once, with a fresh crash-loop count. */
+  restart(argv?: string[], label?: string): void {
+    if (argv) this.argv = argv;
+    if (label) this.label = label;
+    this.fastExits = 0;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.proc) {
+      this.restartNow = true;
+      this.signal('SIGTERM');
+    } else this.start();
+  }
+
+  signal(sig: NodeJS.Signals): void {
+    try {
+      this.proc?.kill(sig);
+    } catch {
+      // already gone
+    }
+  }
+
+  /** Ends the PTY for good: clients are told the PTY ended. */
+  remove(): void {
+    this.removed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.proc) this.signal('SIGHUP');
+    else this.endClients(this.lastExit?.code ?? null, this.lastExit?.signal ?? null);
+  }
+
+  /** Tells every client the daemon is going away (the process stays, in its box). */
+  detachAll(reason: string): void {
+    for (const c of this.clients) {
+      c.stream.control({ type: 'detached', reason });
+      c.stream.close();
+    }
+    this.clients.clear();
+  }
+}

@@ -1,0 +1,201 @@
+// A session: one box and its PTYs — 0 the agent, 1.. shells (SPEC §7).
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { redactConfig } from '../config/load.js';
+import { parseMountEntry } from '../config/mounts.js';
+import { parseSequence } from '../config/sequence.js';
+import type { CoopConfig } from '../config/types.js';
+import { CoopError } from '../errors.js';
+import type { LsRow } from '../ipc/messages.js';
+import type { StreamSide } from '../ipc/server.js';
+import { adoptBox, createBox, killBox, readBoxRecord, type Box } from '../sandbox/box.js';
+import { sessionPaths } from '../paths.js';
+import { PtyClient, type ClientKind } from './client.js';
+import { SessionPty } from './pty.js';
+
+type PtyModule = typeof import('node-pty');
+
+export const AGENT_PTY = 0;
+
+export interface AttachOptions {
+  kind: ClientKind;
+  readonly: boolean;
+  /** Filter input (web and tunnel clients; an IPC client may ask for it). Agent PTY only. */
+  filtered: boolean;
+  cols: number;
+  rows: number;
+  /** Replay only the last N lines of the scrollback (logs -f -n N). */
+  replayLines?: number;
+}
+
+/** What is kept in sessions/<name>/session.json: the configuration without [env] values. */
+interface SessionRecord {
+  config: CoopConfig;
+  term: string;
+}
+
+const agentArgv = (c: CoopConfig) => [...(c.sandbox.agent ?? []), ...c.sandbox.args];
+
+export class Session {
+  readonly ptys = new Map<number, SessionPty>();
+  private nextId = 1;
+  stopping = false;
+
+  private constructor(
+    readonly box: Box,
+    public config: CoopConfig,
+    private readonly term: string,
+    private readonly pty: PtyModule,
+  ) {}
+
+  get name(): string {
+    return this.box.name;
+  }
+
+  /** Creates the box and starts the agent on PTY 0. */
+  static async create(opts: {
+    name: string; config: CoopConfig; coopHome: string; term: string; cols: number; rows: number; pty: PtyModule;
+    graceMs?: number;
+  }): Promise<Session> {
+    const agent = agentArgv(opts.config);
+    if (!opts.config.sandbox.agent) throw new CoopError('CONFIG_INVALID', 'no agent configured (sandbox.agent)');
+    const mounts = opts.config.sandbox.mounts.map((m) => parseMountEntry(m, opts.config.workspace.mount));
+    const box = await createBox({
+      config: opts.config, name: opts.name, mounts, coopHome: opts.coopHome, callerEnv: { TERM: opts.term }, graceMs: opts.graceMs,
+    });
+    const s = new Session(box, opts.config, opts.term, opts.pty);
+    const record: SessionRecord = { config: redactConfig(opts.config), term: opts.term };
+    writeFileSync(join(box.paths.dir, 'session.json'), JSON.stringify(record, null, 2) + '\n', { mode: 0o600 });
+    s.startAgent(agent, opts.cols, opts.rows);
+    return s;
+  }
+
+  /**
+   * Takes over a box that outlived its daemon: the box, its files and processes not on a
+   * PTY survived; the agent is started again in it. Null when the box is gone.
+   */
+  static adopt(coopHome: string, name: string, pty: PtyModule): Session | null {
+    const paths = sessionPaths(coopHome, name);
+    const rec = readBoxRecord(paths);
+    if (!rec) return null;
+    const box = adoptBox(rec);
+    if (!box) return null;
+    let saved: SessionRecord;
+    try {
+      saved = JSON.parse(readFileSync(join(paths.dir, 'session.json'), 'utf8')) as SessionRecord;
+    } catch {
+      return null;
+    }
+    const s = new Session(box, saved.config, saved.term, pty);
+    s.startAgent(agentArgv(saved.config), 80, 24);
+    return s;
+  }
+
+  private startAgent(argv: string[], cols: number, rows: number): void {
+    const p = new SessionPty(
+      {
+        id: AGENT_PTY, role: 'agent', argv, label: argv.join(' '), term: this.term, cols, rows,
+        autoRestart: this.config.session.auto_restart, restartDelayMs: this.config.session.restart_delay_ms,
+      },
+      this.box, this.pty,
+    );
+    this.ptys.set(AGENT_PTY, p);
+    p.start();
+  }
+
+  getPty(id: number): SessionPty {
+    const p = this.ptys.get(id);
+    if (!p) throw new CoopError('PTY_NOT_FOUND', `box ${this.name} has no PTY ${id}`);
+    return p;
+  }
+
+  /** A shell PTY: a live one with the same command unless `fresh`, else a new one. */
+  shell(opts: { command?: string; fresh?: boolean; cols: number; rows: number; term?: string }): SessionPty {
+    const label = opts.command ?? this.box.shell;
+    if (!opts.fresh) {
+      for (const p of this.ptys.values()) if (p.role === 'shell' && p.label === label && p.state === 'running') return p;
+    }
+    const id = this.nextId++;
+    const argv = opts.command ? ['/bin/sh', '-c', opts.command] : [this.box.shell];
+    const p = new SessionPty(
+      { id, role: 'shell', argv, label, term: opts.term ?? this.term, cols: opts.cols, rows: opts.rows, autoRestart: false, restartDelayMs: 0 },
+      this.box, this.pty,
+    );
+    p.onGone = () => this.ptys.delete(id);
+    this.ptys.set(id, p);
+    p.start();
+    return p;
+  }
+
+  /** Attaches a client stream to a PTY (replay, then live). */
+  attach(id: number, stream: StreamSide, opts: AttachOptions): void {
+    const p = this.getPty(id);
+    const filter =
+      opts.filtered && p.role === 'agent'
+        ? { ctrlCDebounceMs: this.config.input_filter.ctrl_c_debounce_ms, sequences: this.config.input_filter.block_sequences.map(parseSequence) }
+        : null;
+    const client = new PtyClient(stream, { kind: opts.kind, readonly: opts.readonly, cols: opts.cols, rows: opts.rows, filter }, p.ring, (b) => p.write(b));
+    stream.onControl((msg) => {
+      if (msg.type === 'resize') {
+        client.cols = msg.cols;
+        client.rows = msg.rows;
+        p.fitSize();
+      } else {
+        stream.control({ type: 'detached' });
+        stream.close();
+      }
+    });
+    p.attach(client, opts.replayLines);
+  }
+
+  /** Restarts a PTY; for the agent, with a freshly loaded configuration when given. */
+  restart(id: number, config?: CoopConfig): void {
+    const p = this.getPty(id);
+    if (config && id === AGENT_PTY) {
+      this.config = config;
+      p.autoRestart = config.session.auto_restart;
+      p.restartDelayMs = config.session.restart_delay_ms;
+      const argv = agentArgv(config);
+      if (argv.length) p.restart(argv, argv.join(' '));
+      else p.restart();
+      return;
+    }
+    p.restart();
+  }
+
+  killPty(id: number): void {
+    if (id === AGENT_PTY) throw new CoopError('INVALID_COMMAND', 'PTY 0 is the agent; use `coop restart` or `coop kill`');
+    this.getPty(id).remove();
+  }
+
+  row(): LsRow {
+    const clients = { local: 0, web: 0, tunnel: 0 };
+    for (const p of this.ptys.values()) {
+      const c = p.clientCounts();
+      clients.local += c.local;
+      clients.web += c.web;
+      clients.tunnel += c.tunnel;
+    }
+    return {
+      name: this.name, workspace: this.box.workspace.host, pid: this.box.pid, created: this.box.created,
+      state: this.stopping ? 'stopping' : 'running', ptys: [...this.ptys.values()].map((p) => p.row()), clients,
+    };
+  }
+
+  clientCount(): number {
+    const r = this.row().clients;
+    return r.local + r.web + r.tunnel;
+  }
+
+  /** Ends every process of the box and removes its layers (persist directories stay). */
+  async kill(force: boolean): Promise<void> {
+    this.stopping = true;
+    for (const p of this.ptys.values()) p.remove();
+    await killBox(this.box, { force });
+  }
+
+  /** The daemon is going away: clients are told, processes stay. */
+  detachAll(reason: string): void {
+    for (const p of this.ptys.values()) p.detachAll(reason);
+  }
+}

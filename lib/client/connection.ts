@@ -67,8 +67,17 @@ export class Connection {
         }
         if (w.stream) {
           // Everything after this response is stream frames, possibly in this very chunk.
+          // They are handled from the next turn of the event loop, once the caller has the
+          // stream and its listeners: no output and no event is lost.
           this.decoder.mode = 'stream';
           this.stream = new AttachStream(this.socket);
+          w.resolve(msg);
+          this.socket.pause();
+          setImmediate(() => {
+            this.socket.resume();
+            this.onData(Buffer.alloc(0));
+          });
+          return;
         }
         w.resolve(msg);
       } else if (this.stream) {

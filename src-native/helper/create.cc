@@ -91,6 +91,7 @@ void do_enter(const Plan& plan) {
   // With a terminal: one of the box's own devpts (the mount namespace is the box's now),
   // relayed to our stdio, which is the caller's terminal (node-pty's).
   int master = plan.terminal ? open_box_terminal() : -1;
+  if (master >= 0) make_raw(0);  // our terminal (node-pty's) only carries bytes
   pid_t child = fork();
   if (child < 0) fail("fork", "", errno);
   if (child == 0) {

@@ -24,6 +24,13 @@ static void copy_winsize(int from, int to) {
   if (ioctl(from, TIOCGWINSZ, &ws) == 0) ioctl(to, TIOCSWINSZ, &ws);
 }
 
+void make_raw(int fd) {
+  struct termios t;
+  if (tcgetattr(fd, &t) != 0) return;  // not a terminal
+  cfmakeraw(&t);
+  tcsetattr(fd, TCSANOW, &t);
+}
+
 int open_box_terminal() {
   int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (master < 0) fail("open", "/dev/ptmx", errno);

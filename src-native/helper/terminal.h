@@ -7,6 +7,10 @@
 
 namespace coop {
 
+// Puts the terminal on fd into raw mode (no echo, no newline translation): the box's own
+// terminal does the line discipline; a second one on the way would echo and translate twice.
+void make_raw(int fd);
+
 // Opens /dev/ptmx of the box (after pivot_root); the window size is copied from fd 0.
 int open_box_terminal();
 

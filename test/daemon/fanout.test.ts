@@ -1,0 +1,101 @@
+// Output fan-out (SPEC §7): a client that stops reading falls behind alone — the others keep
+// their pace, it is told it lagged and gets a fresh replay, and the daemon's memory stays
+// bounded; replay on attach neither loses nor repeats bytes.
+import { readFileSync } from 'node:fs';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { AttachStream } from '../../lib/client/attach.js';
+import type { Client } from '../../lib/client/index.js';
+import { Output, TestCoop } from '../helpers/daemon.js';
+
+const t = new TestCoop();
+let client: Client;
+let name: string;
+test.before(async () => {
+  name = await t.create();
+  client = await t.client();
+});
+test.after(async () => {
+  client.close();
+  await t.stop();
+});
+
+const MB = 1024 * 1024;
+const rssOf = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
+
+/** Has the agent print `bytes` x's and a marker; resolves with the bytes of x received and the time taken. */
+async function blast(reader: AttachStream, bytes: number, tag: string): Promise<{ got: number; ms: number }> {
+  let got = 0;
+  let tail = '';
+  const marker = `END-${tag}-${bytes}`;
+  const start = process.hrtime.bigint();
+  const done = new Promise<void>((resolve) => {
+    const onData = (d: Buffer) => {
+      for (const b of d) if (b === 0x78) got++;
+      tail = (tail + d.toString('latin1')).slice(-200);
+      if (tail.includes(`${marker}\r\n`)) {
+        reader.off('data', onData);
+        resolve();
+      }
+    };
+    reader.on('data', onData);
+  });
+  // stty -echo: the command line itself must not count
+  reader.write(`stty -echo; head -c ${bytes} /dev/zero | tr '\\0' '\\170'; echo; echo END-${tag}-$((${bytes}))\r`);
+  await done;
+  return { got, ms: Number(process.hrtime.bigint() - start) / 1e6 };
+}
+
+test('a stalled client slows no one, gets `lagged` and a fresh replay; daemon memory stays bounded', async () => {
+  const fast = await client.attach({ session: name, cols: 200, rows: 50 });
+  const out = new Output(fast);
+  await out.until('# ');
+  const alone = await blast(fast, 32 * MB, 'alone');
+  assert.is(alone.got, 32 * MB);
+
+  const slow = await client.attach({ session: name, cols: 200, rows: 50 });
+  const lagged: number[] = [];
+  slow.on('lagged', (e) => lagged.push(e.dropped_bytes));
+  slow.pause(); // stops reading: the socket backs up
+  const daemon = t.daemonPid()!;
+  const rssBefore = rssOf(daemon);
+  const shared = await blast(fast, 64 * MB, 'shared');
+  const rssAfter = rssOf(daemon);
+  assert.is(shared.got, 64 * MB, 'the reading client got every byte');
+  const rateAlone = alone.got / alone.ms;
+  const rateShared = shared.got / shared.ms;
+  assert.ok(rateShared > rateAlone / 3, `alone ${rateAlone.toFixed(0)} B/ms, beside a stalled client ${rateShared.toFixed(0)} B/ms`);
+  assert.ok(rssAfter - rssBefore < 48 * MB, `daemon RSS grew by ${((rssAfter - rssBefore) / MB).toFixed(1)} MiB while 64 MiB went past a stalled client`);
+
+  // Reading again: told how much it missed, then the ring's replay (the latest output).
+  let replay = '';
+  slow.on('data', (d: Buffer) => (replay = (replay + d.toString('latin1')).slice(-4096)));
+  slow.resume();
+  for (let i = 0; i < 600 && !(lagged.length && replay.includes('END-shared')); i++) await new Promise((r) => setTimeout(r, 50));
+  assert.is(lagged.length, 1);
+  assert.ok(lagged[0]! > 32 * MB, `dropped ${lagged[0]}`);
+  assert.match(replay, /END-shared-67108864/);
+  fast.write('stty echo\r');
+  slow.destroy();
+  fast.destroy();
+});
+
+test('attach replays the scrollback then live output, with nothing lost or doubled', async () => {
+  const writer = await client.attach({ session: name, cols: 80, rows: 24 });
+  const w = new Output(writer);
+  writer.write('stty -echo; i=0; while [ $i -lt 3000 ]; do echo "line-$i"; i=$((i+1)); done; echo COUNT-$((1+1))-DONE\r');
+  // attach while the loop is running
+  await w.until('line-500');
+  const late = await client.attach({ session: name, cols: 80, rows: 24 });
+  const l = new Output(late);
+  await l.until('COUNT-2-DONE');
+  const lines = l.text.split(/\r?\n/).filter((x) => /^line-\d+$/.test(x)).map((x) => Number(x.slice(5)));
+  assert.ok(lines.length > 100);
+  for (let i = 1; i < lines.length; i++) assert.is(lines[i], lines[i - 1]! + 1, `line ${lines[i - 1]} then ${lines[i]}`);
+  assert.is(lines.at(-1), 2999);
+  writer.write('stty echo\r');
+  writer.destroy();
+  late.destroy();
+});
+
+test.run();

@@ -123,9 +123,9 @@ export const COMMANDS: CommandSpec[] = [
     path: ['shell', 'logs'],
     usage: 'shell logs ID [-f] [-n N]',
     describe: "Print a shell PTY's scrollback",
-    options: [follow, { ...lines, alias: undefined }, name],
+    options: [follow, lines],
     positionals: [ptyId],
-    examples: [['coop shell logs 1 --lines 10', 'Its last 10 lines']],
+    examples: [['coop shell logs 1 -n 10', 'Its last 10 lines']],
     load: async () => (await import('../commands/shell.js')).shellLogsCommand,
   },
   {

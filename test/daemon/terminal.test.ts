@@ -1,6 +1,7 @@
 // coop as a person uses it, through real terminals (tmux): open the agent, type, detach,
 // attach from a second window, two clients at once, resize, a shell in the same box,
 // logs, kill.
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -94,6 +95,33 @@ test('coop logs -n 5 and logs -f', async () => {
   follow.kill('SIGINT');
   s.detach();
   c.close();
+});
+
+/** The terminal of window :0 is back as it was: same stty settings, cursor shown, main screen. */
+async function restored(): Promise<void> {
+  tmux.type('clear; [ "$(stty -g)" = "$(cat saved-stty)" ] && echo STTY-$((1+1))-SAME', true, ':0');
+  await tmux.waitFor(/^STTY-2-SAME$/m, ':0');
+  assert.is(tmux.tmux('display', '-p', '-t', ':0', '#{cursor_flag} #{alternate_on}').trim(), '1 0');
+}
+
+test('a daemon that dies or a SIGTERM to the client: the terminal is restored and reset', async () => {
+  tmux.type('clear; stty -g > saved-stty', true, ':0');
+  tmux.type(`${coopCmd} attach`, true, ':0');
+  await tmux.waitFor(/^# ?$/m, ':0');
+  tmux.type("printf '\\033[?1049h\\033[?25lFULL-SCREEN'", true, ':0'); // what a full-screen agent leaves on
+  await tmux.waitFor(/FULL-SCREEN/, ':0');
+  process.kill(t.daemonPid()!, 'SIGKILL');
+  await tmux.waitFor(/\[detached\]/, ':0');
+  await restored();
+  tmux.type(`clear; ${coopCmd} attach`, true, ':0'); // a new daemon takes the box over
+  await tmux.waitFor(/^# ?$/m, ':0');
+  tmux.type("printf '\\033[?1049h\\033[?25lFULL-AGAIN'", true, ':0');
+  await tmux.waitFor(/FULL-AGAIN/, ':0');
+  const shell = tmux.tmux('display', '-p', '-t', ':0', '#{pane_pid}').trim();
+  const client = Number(execFileSync('pgrep', ['-P', shell], { encoding: 'utf8' }).trim().split('\n')[0]);
+  process.kill(client, 'SIGTERM');
+  await tmux.waitFor(/\[detached\]/, ':0');
+  await restored();
 });
 
 test('coop kill ends every process of the box and leaves no mounts', async () => {

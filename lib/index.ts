@@ -15,4 +15,16 @@ export {
 export { parseReference, formatReference, type ImageReference } from './image/reference.js';
 export { parseImageSource, type ImageSource } from './image/source.js';
 export { CoopError, type ErrorCode } from './errors.js';
-export { coopHome, sessionPaths, type SessionPaths } from './paths.js';
+export { coopHome, sessionPaths, daemonPaths, type SessionPaths } from './paths.js';
+
+// The daemon and its protocol (SPEC §5–§8).
+export {
+  Client, connectDaemon, boxForDirectory, resolveBox, AttachStream, Connection,
+  type AttachEvents, type ConnectOptions,
+} from './client/index.js';
+export { Daemon, type DaemonOptions } from './daemon/daemon.js';
+export { serveConnection, type Transport, type StreamSide, type Handlers } from './ipc/server.js';
+export { FrameDecoder, encodeMessage, encodeStreamFrame, MAX_FRAME } from './ipc/frames.js';
+export * from './ipc/messages.js';
+export { InputFilter, BLOCK_WARNING } from './session/filter.js';
+export { createRing, type ScrollbackRing } from './session/ring.js';

@@ -1,6 +1,7 @@
 // The CLI: parse, then run the command's handler; errors become one line and an exit code.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isatty } from 'node:tty';
 import { packageRoot } from '../../lib/native.js';
 import { COMMANDS } from './commands.js';
 import { reportError } from './output.js';
@@ -12,12 +13,17 @@ export function version(): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // process.stdout/stderr are made on first use (a few ms each): only when a command writes.
   const ctx: CliContext = {
     cwd: process.cwd(),
     env: process.env,
-    stdout: process.stdout,
-    stderr: process.stderr,
-    color: !!process.stderr.isTTY && !process.env.NO_COLOR,
+    get stdout() {
+      return process.stdout;
+    },
+    get stderr() {
+      return process.stderr;
+    },
+    color: isatty(2) && !process.env.NO_COLOR,
     verbose: false,
     quiet: false,
   };

@@ -1,5 +1,6 @@
 // coop run [--image X] [--network M] [-w DIR] [--] CMD...
 import { constants } from 'node:os';
+import { isatty } from 'node:tty';
 import { loadConfig } from '../../lib/config/load.js';
 import { parseMountEntry } from '../../lib/config/mounts.js';
 import { run, type RunResult } from '../../lib/sandbox/run.js';
@@ -24,7 +25,7 @@ export const runCommand: Handler = async (args, ctx: CliContext) => {
   const base = { cmd: args.rest, config: loaded.config, mounts, env: ctx.env };
 
   // On a terminal the command gets a terminal inside the box (never the user's own).
-  const terminal = !!process.stdin.isTTY && !!process.stdout.isTTY;
+  const terminal = isatty(0) && isatty(1);
   const box = run({ ...base, stdio: 'inherit', terminal });
   const forward = (sig: NodeJS.Signals) => box.kill(sig);
   for (const sig of FORWARDED) process.on(sig, forward);

@@ -12,7 +12,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const PRIVILEGE_SUITES = ['sandbox', 'cli', 'daemon', 'image-unpriv'];
+const PRIVILEGE_SUITES = ['sandbox', 'cli', 'daemon', 'image'];
 
 interface Totals { passed: number; failed: number; skipped: number }
 interface Job { file: string; user?: string }

@@ -15,7 +15,8 @@ export type ErrorCode =
   | 'BAD_ARGUMENTS'
   | 'DAEMON_FAILED'
   | 'TUNNEL_FAILED'
-  | 'ALREADY_EXISTS';
+  | 'ALREADY_EXISTS'
+  | 'IMAGE_FAILED';
 
 const EXIT_CODES: Partial<Record<ErrorCode, number>> = {
   BAD_ARGUMENTS: 2,

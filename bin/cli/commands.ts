@@ -7,6 +7,12 @@ const follow: OptionSpec = { name: 'follow', alias: 'f', type: 'boolean', descri
 const json: OptionSpec = { name: 'json', type: 'boolean', describe: 'Machine-readable output' };
 const name: OptionSpec = { name: 'name', alias: 'n', type: 'string', placeholder: 'BOX', describe: 'Box name (default: the box of the current directory)' };
 const ptyId = { name: 'ID', describe: 'Shell PTY id (from `coop shell ls`)' };
+const imageOptions: OptionSpec[] = [
+  { name: 'build', alias: 'b', type: 'boolean', describe: 'Check the image again and rebuild the rootfs if it changed' },
+  { name: 'no-build', type: 'boolean', describe: 'Fail (exit 5) instead of building a missing rootfs' },
+  { name: 'no-cache', type: 'boolean', describe: 'Download and build again, ignoring cached layers' },
+  { name: 'insecure-registry', type: 'string', placeholder: 'HOST', describe: 'Allow plain http to this registry (loopback ones always may)' },
+];
 
 export const COMMANDS: CommandSpec[] = [
   {
@@ -18,6 +24,7 @@ export const COMMANDS: CommandSpec[] = [
       { name: 'workspace', alias: 'w', type: 'string', placeholder: 'DIR', describe: 'Workspace directory (default: the project of the current directory)' },
       { name: 'name', alias: 'n', type: 'string', placeholder: 'NAME', describe: 'Box name (default: from the workspace directory)' },
       { name: 'agent', type: 'string', placeholder: 'CMD', describe: 'Agent command line, instead of sandbox.agent' },
+      ...imageOptions,
     ],
     examples: [
       ['coop', 'Open the agent of the current project'],
@@ -186,6 +193,7 @@ export const COMMANDS: CommandSpec[] = [
       { name: 'image', type: 'string', placeholder: 'IMAGE', describe: 'Image for this run (e.g. host, dir:./rootfs)' },
       { name: 'network', type: 'string', placeholder: 'MODE', describe: 'Network mode: host or none' },
       { name: 'workspace', alias: 'w', type: 'string', placeholder: 'DIR', describe: 'Workspace directory (default: the project of the current directory)' },
+      ...imageOptions,
     ],
     rest: { name: 'CMD', describe: 'The command and its arguments', required: true },
     examples: [
@@ -194,6 +202,18 @@ export const COMMANDS: CommandSpec[] = [
       ["coop run -w ~/src/api -- sh -c 'id; ls /workspace'", 'Use another workspace'],
     ],
     load: async () => (await import('../commands/run.js')).runCommand,
+  },
+  {
+    path: ['build'],
+    usage: 'build [--no-cache] [-w DIR] [--insecure-registry HOST]',
+    describe: 'Build the rootfs of sandbox.image with packages and setup (done by `coop` when needed)',
+    options: [
+      { name: 'no-cache', type: 'boolean', describe: 'Download and build again, ignoring cached layers' },
+      { name: 'workspace', alias: 'w', type: 'string', placeholder: 'DIR', describe: 'Workspace directory (default: the project of the current directory)' },
+      { name: 'insecure-registry', type: 'string', placeholder: 'HOST', describe: 'Allow plain http to this registry (loopback ones always may)' },
+    ],
+    examples: [['coop build', 'Pull the image, run packages and setup'], ['coop build --no-cache', 'From scratch']],
+    load: async () => (await import('../commands/build.js')).buildCommand,
   },
   {
     path: ['init'],

@@ -4,6 +4,7 @@ import { attachExitCode, attachTerminal } from '../cli/attach.js';
 import { connectClient, targetBox, terminalSize } from '../cli/client.js';
 import { printWarning } from '../cli/output.js';
 import type { Handler } from '../cli/spec.js';
+import { prepareImage } from './build.js';
 
 const str = (v: unknown) => v as string | undefined;
 
@@ -14,6 +15,7 @@ export const openCommand: Handler = async (args, ctx) => {
     overrides: { agent: str(args.opts.agent) }, requireAgent: true,
   });
   for (const w of loaded.warnings) printWarning(ctx, w);
+  await prepareImage(loaded, args, ctx);
   const client = await connectClient(args, ctx);
   try {
     const size = terminalSize(ctx);

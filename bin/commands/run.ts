@@ -7,6 +7,7 @@ import { run, type RunResult } from '../../lib/sandbox/run.js';
 import { printError, printWarning } from '../cli/output.js';
 import type { Args, CliContext, Handler } from '../cli/spec.js';
 import { withRawTerminal } from '../cli/terminal.js';
+import { prepareImage } from './build.js';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
 
@@ -21,6 +22,7 @@ export const runCommand: Handler = async (args, ctx: CliContext) => {
     overrides: { image: str(args, 'image'), network: str(args, 'network') },
   });
   for (const w of loaded.warnings) printWarning(ctx, w);
+  await prepareImage(loaded, args, ctx);
   const mounts = loaded.config.sandbox.mounts.map((m) => parseMountEntry(m, loaded.workspace));
   const base = { cmd: args.rest, config: loaded.config, mounts, env: ctx.env };
 

@@ -79,7 +79,7 @@ function octal(b: Buffer, off: number, len: number, what: string): number {
   }
   const s = cstr(b, off, len).trim();
   if (s === '') return 0;
-  if (!/^[0-7]+$/.test(s)) throw new CoopError('INVALID_COMMAND', `malformed tar header: ${what} field "${s.slice(0, 20)}"`);
+  if (!/^[0-7]+$/.test(s)) throw new CoopError('IMAGE_FAILED', `malformed tar header: ${what} field "${s.slice(0, 20)}"`);
   return parseInt(s, 8);
 }
 
@@ -119,16 +119,16 @@ export async function* readTar(stream: Readable): AsyncGenerator<TarBody> {
   let longName: string | null = null;
   let longLink: string | null = null;
   const body = async (size: number): Promise<Buffer> => {
-    if (size > 16 * 1024 * 1024) throw new CoopError('INVALID_COMMAND', `malformed tar: a ${size}-byte extended header`);
+    if (size > 16 * 1024 * 1024) throw new CoopError('IMAGE_FAILED', `malformed tar: a ${size}-byte extended header`);
     const b = await r.read(size + ((512 - (size % 512)) % 512));
-    if (!b) throw new CoopError('INVALID_COMMAND', 'truncated tar archive');
+    if (!b) throw new CoopError('IMAGE_FAILED', 'truncated tar archive');
     return b.subarray(0, size);
   };
   for (;;) {
     const h = await r.read(512);
     if (!h) return; // no end-of-archive blocks: accepted, as other tools do
     if (h.every((x) => x === 0)) return;
-    if (!checksumOk(h)) throw new CoopError('INVALID_COMMAND', 'malformed tar: header checksum mismatch');
+    if (!checksumOk(h)) throw new CoopError('IMAGE_FAILED', 'malformed tar: header checksum mismatch');
     const flag = String.fromCharCode(h[156]!);
     const size = octal(h, 124, 12, 'size');
     if (flag === 'x') {
@@ -162,7 +162,7 @@ export async function* readTar(stream: Readable): AsyncGenerator<TarBody> {
     pax = {};
     longName = null;
     longLink = null;
-    if (!Number.isSafeInteger(entry.size) || entry.size < 0) throw new CoopError('INVALID_COMMAND', `malformed tar: size of ${name}`);
+    if (!Number.isSafeInteger(entry.size) || entry.size < 0) throw new CoopError('IMAGE_FAILED', `malformed tar: size of ${name}`);
     const dataSize = entry.size;
     let left = dataSize;
     let consumed = false;
@@ -170,7 +170,7 @@ export async function* readTar(stream: Readable): AsyncGenerator<TarBody> {
       consumed = true;
       while (left > 0) {
         const c = await r.some(left);
-        if (!c) throw new CoopError('INVALID_COMMAND', `truncated tar archive (in ${name})`);
+        if (!c) throw new CoopError('IMAGE_FAILED', `truncated tar archive (in ${name})`);
         left -= c.length;
         yield c;
       }

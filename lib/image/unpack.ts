@@ -63,7 +63,7 @@ async function resolveParent(root: string, parts: string[]): Promise<string> {
       break;
     }
     if (st.isSymbolicLink()) {
-      if (++links > MAX_LINKS) throw new CoopError('INVALID_COMMAND', `too many symbolic links resolving ${parts.join('/')}`);
+      if (++links > MAX_LINKS) throw new CoopError('IMAGE_FAILED', `too many symbolic links resolving ${parts.join('/')}`);
       const target = await readlink(here);
       if (target.startsWith('/')) done.length = 0;
       todo.unshift(...target.split('/').filter((x) => x !== '' && x !== '.'));
@@ -110,14 +110,14 @@ export async function decompress(input: Readable): Promise<Readable> {
       try {
         d.push(c);
       } catch (e) {
-        out.destroy(new CoopError('INVALID_COMMAND', `malformed zstd layer: ${(e as Error).message}`));
+        out.destroy(new CoopError('IMAGE_FAILED', `malformed zstd layer: ${(e as Error).message}`));
       }
     });
     rest.on('end', () => {
       try {
         d.push(new Uint8Array(0), true);
       } catch (e) {
-        out.destroy(new CoopError('INVALID_COMMAND', `malformed zstd layer: ${(e as Error).message}`));
+        out.destroy(new CoopError('IMAGE_FAILED', `malformed zstd layer: ${(e as Error).message}`));
       }
     });
     return out;
@@ -196,7 +196,7 @@ export class Unpacker {
         const targetParts = components(entry.linkname);
         const target = targetParts.length ? await resolveParent(this.root, targetParts) : this.root;
         const st = await lstat(target).catch(() => null);
-        if (!st || st.isDirectory()) throw new CoopError('INVALID_COMMAND', `hard link ${entry.name} -> ${entry.linkname}: no such file in the image`);
+        if (!st || st.isDirectory()) throw new CoopError('IMAGE_FAILED', `hard link ${entry.name} -> ${entry.linkname}: no such file in the image`);
         await remove(path);
         await link(target, path);
         return true; // shares the target's inode: its owner, mode and times

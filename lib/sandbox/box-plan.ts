@@ -82,7 +82,7 @@ const ovl = (p: string) => p.replace(/[\\,:]/g, (c) => `\\${c}`);
 function mount(fstype: string, source: string, target: string, data: string, flags: MountFlag[] = []): FsOp {
   return { op: 'mount', fstype, source, target, data, flags };
 }
-const bind = (source: string, target: string, ...flags: MountFlag[]): FsOp =>
+export const bind = (source: string, target: string, ...flags: MountFlag[]): FsOp =>
   mount('', source, target, '', ['bind', ...flags]);
 
 function overlay(lower: string, upper: string, work: string, target: string): FsOp {
@@ -181,7 +181,7 @@ function etcFiles(spec: BoxSpec, b: Builder, l: Layers, home: string, etcWritabl
   }
 }
 
-function systemOps(newNet: boolean): FsOp[] {
+export function systemOps(newNet: boolean): FsOp[] {
   const ops: FsOp[] = [mount('proc', 'proc', '/proc', '', ['nosuid', 'nodev', 'noexec'])];
   ops.push(mount('tmpfs', 'tmpfs', '/dev', 'mode=755,size=64k', ['nosuid']));
   for (const dev of ['null', 'zero', 'full', 'random', 'urandom', 'tty']) ops.push(bind(`/dev/${dev}`, `/dev/${dev}`));

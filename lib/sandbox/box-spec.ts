@@ -69,7 +69,7 @@ export function boxSpecFor(req: BoxRequest): BoxSpec {
   const home = req.coopHome ?? defaultHome();
   const name = req.name ?? newRunName();
   const workspace = existingDir(config.workspace.mount, 'workspace');
-  const rootfs = resolveRootfs(config.sandbox.image, { baseDir: req.baseDir ?? workspace });
+  const rootfs = resolveRootfs(config.sandbox, { baseDir: req.baseDir ?? workspace, coopHome: home });
   const rootDir = rootfsDirOf(rootfs);
   const user = currentUser();
   const env = req.callerEnv ?? process.env;

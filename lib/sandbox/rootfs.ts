@@ -1,6 +1,9 @@
 // Which directory a box's root comes from, for an image source of coop.toml.
 import { realpathSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import type { SandboxSection } from '../config/types.js';
+import { allRecords, readRecord, recipeFor } from '../image/store.js';
+import { rootfsDir } from '../paths.js';
 import { CoopError } from '../errors.js';
 import type { RootfsSource } from './box-plan.js';
 import { scanHost } from './host-image.js';
@@ -8,10 +11,12 @@ import { scanHost } from './host-image.js';
 export interface RootfsOptions {
   /** Directory relative `dir:` paths resolve against (the coop.toml's). */
   baseDir: string;
+  coopHome: string;
 }
 
-/** The rootfs for `image`; built images are looked up by the image store. */
-export function resolveRootfs(image: string, opts: RootfsOptions): RootfsSource {
+/** The rootfs for the sandbox's image; built images are looked up in the image store. */
+export function resolveRootfs(sandbox: Pick<SandboxSection, 'image' | 'packages' | 'setup'>, opts: RootfsOptions): RootfsSource {
+  const image = sandbox.image;
   if (image === 'host') return { kind: 'host', layout: scanHost() };
   if (image.startsWith('dir:')) {
     const path = resolve(opts.baseDir, image.slice(4));
@@ -24,7 +29,15 @@ export function resolveRootfs(image: string, opts: RootfsOptions): RootfsSource 
     if (!st.isDirectory()) throw new CoopError('CONFIG_INVALID', `image dir:${image.slice(4)}: ${path} is not a directory`);
     return { kind: 'dir', path: realpathSync(path) };
   }
-  throw new CoopError('ROOTFS_NOT_BUILT', `image "${image}" has no built rootfs; run \`coop build\``);
+  const found = recipeFor(sandbox, opts.baseDir);
+  const rec = found && readRecord(opts.coopHome, found.recipe);
+  if (rec) return { kind: 'dir', path: join(rootfsDir(opts.coopHome), rec.hash) };
+  const same = found && allRecords(opts.coopHome).some((r) => r.image === found.recipe.image);
+  throw new CoopError(
+    'ROOTFS_NOT_BUILT',
+    same ? `image "${image}": packages or setup changed since it was built; run \`coop build\``
+      : `image "${image}" is not built yet; run \`coop build\``,
+  );
 }
 
 /** The host directory to read rootfs files from (accounts, shells). */

@@ -1,0 +1,198 @@
+// `coop build` (SPEC §3): image -> layers unpacked -> `packages` -> `setup`, each command in
+// a build box, shown as `[i/N] command` with its output -> renamed atomically into
+// $COOP_HOME/rootfs/<hash>. A failed step leaves nothing half-built behind.
+import { randomBytes } from 'node:crypto';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Writable } from 'node:stream';
+import type { CoopConfig } from '../config/types.js';
+import { CoopError } from '../errors.js';
+import { packageRoot } from '../native.js';
+import { rootfsDir } from '../paths.js';
+import { planBuildStep } from '../sandbox/build-plan.js';
+import { prepareHost } from '../sandbox/prepare.js';
+import { HelperProcess } from '../sandbox/helper-process.js';
+import { currentUser, hasRange, idMappingFor } from '../sandbox/idmap.js';
+import { removeTree } from '../sandbox/remove.js';
+import { spawnInUserns } from '../sandbox/userns.js';
+import { resolveImage, type ResolvedImage } from './pull.js';
+import type { RegistryOptions } from './registry.js';
+import { contentHash, readRecord, recipeFor, writeRecord } from './store.js';
+import { unpackLayers } from './unpack.js';
+import { createReadStream } from 'node:fs';
+
+export interface BuildOptions {
+  config: CoopConfig;
+  coopHome: string;
+  /** Where relative local image paths resolve (the coop.toml's directory). */
+  baseDir: string;
+  /** Download and build again even when cached. */
+  noCache?: boolean;
+  registry?: RegistryOptions;
+  /** Step headers and the steps' output. */
+  out?: Writable | null;
+  /** Download progress (drawn on a TTY only). */
+  progress?: NodeJS.WritableStream | null;
+  /** One-line warnings. */
+  warn?: (message: string) => void;
+}
+
+export interface BuildResult {
+  path: string;
+  hash: string;
+  digest: string;
+  /** True when an existing rootfs was used. */
+  cached: boolean;
+}
+
+/** Package installation commands for `[packages]`, one per manager, in a fixed order. */
+export function packageCommands(packages: Record<string, string[]>): string[] {
+  const q = (names: string[]) => names.map((n) => `'${n.replace(/'/g, "'\\''")}'`).join(' ');
+  const cmds: Record<string, (p: string) => string> = {
+    apt: (p) => `apt-get update && apt-get install -y --no-install-recommends ${p}`,
+    apk: (p) => `apk add --no-cache ${p}`,
+    dnf: (p) => `dnf install -y ${p}`,
+    pacman: (p) => `pacman -Sy --noconfirm ${p}`,
+    npm: (p) => `npm install -g ${p}`,
+    pip: (p) => `pip install ${p}`,
+  };
+  return Object.keys(cmds).filter((m) => packages[m]?.length).map((m) => cmds[m]!(q(packages[m]!)));
+}
+
+function env(resolved: ResolvedImage): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const kv of resolved.config.config?.Env ?? []) {
+    const eq = kv.indexOf('=');
+    if (eq > 0) out[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+  return out;
+}
+
+async function unpack(resolved: ResolvedImage, dir: string, warn: (m: string) => void): Promise<void> {
+  // Owners are kept only where boxes can show them: through a subordinate id range (root too).
+  if (!hasRange(idMappingFor(currentUser()))) {
+    warn('no subordinate id range for you in /etc/subuid: every file of the image will belong to you (see docs/troubleshooting.md)');
+    await unpackLayers(resolved.layers.map((l) => () => createReadStream(l.path)), dir, { chown: false });
+    return;
+  }
+  // As root of a user namespace over our range, so that files keep their owners.
+  const main = join(packageRoot, 'dist', 'lib', 'image', 'unpack-main.js');
+  const h = spawnInUserns([process.execPath, main, dir, ...resolved.layers.map((l) => l.path)], {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let err = '';
+  h.child.stderr?.on('data', (d) => (err += d));
+  const o = await h.outcome;
+  if (o.error) throw o.error;
+  if (o.exit?.code !== 0) throw new CoopError('IMAGE_FAILED', `unpacking the image failed: ${err.trim().split('\n').at(-1) ?? `exit ${o.exit?.code}`}`);
+}
+
+/** Runs one command in the build box on dir; rejects with its exit code. */
+async function step(dir: string, coopHome: string, command: string, imageEnv: Record<string, string>, out: Writable | null, label: string): Promise<void> {
+  prepareHost(coopHome, []);
+  const plan = planBuildStep({ rootfs: dir, coopHome, idmap: idMappingFor(currentUser()), command, imageEnv });
+  const h = new HelperProcess(plan, { argv0: 'coop-init', args: ['coop-build'], stdio: ['ignore', 'pipe', 'pipe'] });
+  let tail = '';
+  for (const s of [h.child.stdout, h.child.stderr]) {
+    s?.on('data', (d: Buffer) => {
+      out?.write(d);
+      tail = (tail + d.toString()).slice(-2000);
+    });
+  }
+  const o = await h.outcome;
+  if (o.error && !o.exit) throw o.error;
+  const code = o.exit?.code ?? null;
+  if (code !== 0) {
+    const how = code === null ? `signal ${o.exit?.signal}` : `exit code ${code}`;
+    throw new CoopError('IMAGE_FAILED', `${label} failed with ${how}: ${command}${out ? '' : `\n${tail}`}`);
+  }
+}
+
+/** Puts the host's resolv.conf in place for the build (name resolution), and gives back what was there. */
+function withResolvConf(dir: string): () => void {
+  const file = join(dir, 'etc', 'resolv.conf');
+  let host: string;
+  try {
+    host = readFileSync('/etc/resolv.conf', 'utf8');
+  } catch {
+    return () => {};
+  }
+  let before: { link: string } | { text: string } | null = null;
+  try {
+    const st = lstatSync(file);
+    before = st.isSymbolicLink() ? { link: readlinkSync(file) } : { text: readFileSync(file, 'utf8') };
+  } catch {
+    // none
+  }
+  mkdirSync(join(dir, 'etc'), { recursive: true });
+  rmSync(file, { force: true });
+  writeFileSync(file, host);
+  return () => {
+    rmSync(file, { force: true });
+    if (before && 'link' in before) symlinkSync(before.link, file);
+    else if (before) writeFileSync(file, before.text);
+  };
+}
+
+/** Builds (or finds) the rootfs of a configuration. */
+export async function buildImage(opts: BuildOptions): Promise<BuildResult> {
+  const found = recipeFor(opts.config.sandbox, opts.baseDir);
+  if (!found) throw new CoopError('IMAGE_FAILED', `image "${opts.config.sandbox.image}" is used as it is; there is nothing to build`);
+  const { recipe, source } = found;
+  const warn = opts.warn ?? (() => {});
+  const resolved = await resolveImage(source, { coopHome: opts.coopHome, registry: opts.registry, noCache: opts.noCache, progress: opts.progress });
+  const hash = contentHash(resolved.digest, recipe);
+  const target = join(rootfsDir(opts.coopHome), hash);
+  const record = () => writeRecord(opts.coopHome, { ...recipe, hash, digest: resolved.digest, built: new Date().toISOString() });
+  if (existsSync(target) && !opts.noCache) {
+    if (!readRecord(opts.coopHome, recipe)) record();
+    return { path: target, hash, digest: resolved.digest, cached: true };
+  }
+  mkdirSync(rootfsDir(opts.coopHome), { recursive: true, mode: 0o700 });
+  const tmp = join(rootfsDir(opts.coopHome), `.build-${hash.slice(0, 12)}-${randomBytes(4).toString('hex')}`);
+  mkdirSync(tmp, { mode: 0o755 });
+  try {
+    await unpack(resolved, tmp, warn);
+    const commands = [...packageCommands(recipe.packages), ...recipe.setup];
+    if (commands.length) {
+      const restore = withResolvConf(tmp);
+      try {
+        for (const [i, cmd] of commands.entries()) {
+          const label = `[${i + 1}/${commands.length}]`;
+          opts.out?.write(`${label} ${cmd}\n`);
+          await step(tmp, opts.coopHome, cmd, env(resolved), opts.out ?? null, label);
+        }
+      } finally {
+        restore();
+      }
+    }
+    if (existsSync(target)) {
+      // --no-cache gave the same content again: the rootfs in place (maybe in use) stays.
+      await removeTree([tmp], idMappingFor(currentUser()));
+    } else renameSync(tmp, target);
+  } catch (e) {
+    await removeTree([tmp], idMappingFor(currentUser())).catch(() => rmSync(tmp, { recursive: true, force: true }));
+    throw e;
+  }
+  record();
+  return { path: target, hash, digest: resolved.digest, cached: false };
+}
+
+/**
+ * The rootfs a configuration needs, built first when it is missing: `build` "auto" builds
+ * then, "never" fails with ROOTFS_NOT_BUILT (exit 5), "always" checks the image again.
+ * Null for host and dir: images (used as they are).
+ */
+export async function ensureRootfs(opts: BuildOptions & { build: 'auto' | 'never' | 'always'; say?: (m: string) => void }): Promise<BuildResult | null> {
+  const found = recipeFor(opts.config.sandbox, opts.baseDir);
+  if (!found) return null;
+  const rec = readRecord(opts.coopHome, found.recipe);
+  if (rec && opts.build !== 'always' && !opts.noCache) {
+    return { path: join(rootfsDir(opts.coopHome), rec.hash), hash: rec.hash, digest: rec.digest, cached: true };
+  }
+  if (!rec && opts.build === 'never') {
+    throw new CoopError('ROOTFS_NOT_BUILT', `image "${opts.config.sandbox.image}" is not built for this configuration; run \`coop build\``);
+  }
+  if (!rec) opts.say?.(`Image "${opts.config.sandbox.image}" is not built for this configuration yet; building it.`);
+  return buildImage(opts);
+}

@@ -1,0 +1,181 @@
+// Images from a real registry on loopback (docker-registry, filled with skopeo) and from
+// local layouts and archives, turned into rootfs directories by `coop build`.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { selectPlatform } from '../../lib/image/manifest.js';
+import { canMapRange } from '../../lib/sandbox/userns.js';
+import { pullRegistry } from '../../lib/image/pull.js';
+import { parseReference } from '../../lib/image/reference.js';
+import { busyboxRootfs } from '../helpers/busybox.js';
+import { coop } from '../helpers/cli.js';
+import { AuthProxy, hostArch, Layout, TestRegistry } from '../helpers/registry.js';
+import { tmp } from '../helpers/tmp.js';
+
+const registry = new TestRegistry();
+const layout = new Layout();
+let proxy: AuthProxy;
+const home = tmp('coop-home-');
+
+function busyboxLayer(): { data: Buffer; mediaType: string } {
+  const tar = execFileSync('tar', ['-C', busyboxRootfs(), '--owner=0', '--group=0', '--numeric-owner', '-c', '.'], { maxBuffer: 64 << 20 });
+  return { data: gzipSync(tar), mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip' };
+}
+
+test.before(async () => {
+  try {
+  await registry.start();
+  const base = busyboxLayer();
+  const img = layout.image([base, [{ name: 'etc/image-note', data: 'from the registry\n' }]], { arch: hostArch() });
+  layout.tag('latest', img);
+  // an index with the host's platform and another one
+  const other = layout.image([base, [{ name: 'etc/image-note', data: 'wrong platform\n' }]], { arch: 's390x' });
+  layout.tag('multi', layout.index([
+    { ...other, platform: { os: 'linux', architecture: 's390x' } },
+    { ...img, platform: { os: 'linux', architecture: hostArch(), ...(hostArch() === 'arm64' ? { variant: 'v8' } : {}) } },
+  ]));
+  layout.tag('s390x-only', layout.index([{ ...other, platform: { os: 'linux', architecture: 's390x' } }]));
+  // zstd layer
+  const zst = execFileSync('zstd', ['-q', '-c'], { maxBuffer: 64 << 20, input: execFileSync('tar', ['-C', busyboxRootfs(), '--owner=0', '--group=0', '-c', '.'], { maxBuffer: 64 << 20 }) });
+  layout.tag('zstd', layout.image([{ data: zst, mediaType: 'application/vnd.oci.image.layer.v1.tar+zstd' }], { arch: hostArch() }));
+  for (const t of ['latest', 'multi', 's390x-only', 'zstd']) registry.push(layout, t, `test/busybox:${t}`);
+  proxy = await new AuthProxy(registry.host, 'alice', 's3cret').start();
+  } catch (e) {
+    console.error(e); // uvu does not show what failed in a before hook
+    throw e;
+  }
+});
+test.after(() => {
+  registry.stop();
+  proxy?.stop();
+});
+
+function project(image: string, extra = ''): string {
+  const ws = tmp('coop-ws-');
+  writeFileSync(join(ws, 'coop.toml'), `[sandbox]\nimage = "${image}"\n${extra}`);
+  return ws;
+}
+const env = (more: Record<string, string> = {}) => ({ PATH: process.env.PATH!, HOME: process.env.HOME!, COOP_HOME: home, ...more });
+
+test('coop build pulls from the registry, runs setup with [i/N] headers, and boxes use the rootfs', async () => {
+  const ws = project(`${registry.host}/test/busybox:latest`, 'setup = ["echo built > /etc/setup-ran", "cat /etc/image-note"]\n');
+  const r = await coop(['build'], { cwd: ws, env: env() });
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^\[1\/2\] echo built > \/etc\/setup-ran$/m);
+  assert.match(r.stdout, /^\[2\/2\] cat \/etc\/image-note\nfrom the registry$/m);
+  assert.match(r.stdout, /^Built: /m);
+  const run = await coop(['run', '--', 'sh', '-c', 'cat /etc/setup-ran /etc/image-note'], { cwd: ws, env: env() });
+  assert.is(run.code, 0, run.stderr);
+  assert.is(run.stdout, 'built\nfrom the registry\n');
+  const again = await coop(['build'], { cwd: ws, env: env() });
+  assert.match(again.stdout, /^Up to date: /m);
+  assert.not.ok(readdirSync(join(home, 'rootfs')).some((n) => n.startsWith('.')), 'no temporary directories left');
+});
+
+test('a changed setup is noticed: --no-build exits 5, coop run builds it', async () => {
+  const ws = project(`${registry.host}/test/busybox:latest`, 'setup = ["echo v2 > /etc/version"]\n');
+  const refused = await coop(['run', '--no-build', '--', 'true'], { cwd: ws, env: env() });
+  assert.is(refused.code, 5);
+  assert.match(refused.stderr, /not built for this configuration; run `coop build`/);
+  const r = await coop(['run', '--', 'cat', '/etc/version'], { cwd: ws, env: env() });
+  assert.is(r.code, 0, r.stderr);
+  assert.is(r.stdout, 'v2\n');
+  assert.match(r.stderr, /^\[1\/1\] echo v2 > \/etc\/version$/m);
+});
+
+test('a failing setup step stops the build with its output and exit code and leaves nothing', async () => {
+  const before = readdirSync(join(home, 'rootfs')).sort();
+  const ws = project(`${registry.host}/test/busybox:latest`, 'setup = ["echo about to fail; exit 3", "echo never"]\n');
+  const r = await coop(['build'], { cwd: ws, env: env() });
+  assert.is(r.code, 1);
+  assert.match(r.stdout, /about to fail/);
+  assert.not.match(r.stdout, /\[2\/2\]/);
+  assert.match(r.stderr, /^coop: \[1\/2\] failed with exit code 3: echo about to fail; exit 3$/m);
+  assert.equal(readdirSync(join(home, 'rootfs')).sort(), before);
+});
+
+test('an index gives the host platform; an index without it says which platforms it has', async () => {
+  const img = await pullRegistry(parseReference(`${registry.host}/test/busybox:multi`), { coopHome: home });
+  const single = await pullRegistry(parseReference(`${registry.host}/test/busybox:latest`), { coopHome: home });
+  assert.is(img.digest, single.digest);
+  await pullRegistry(parseReference(`${registry.host}/test/busybox:s390x-only`), { coopHome: home }).then(
+    () => assert.unreachable(),
+    (e: Error) => assert.match(e.message, new RegExp(`: no linux/${hostArch()} image \\(it has linux/s390x\\)$`)),
+  );
+  assert.is(selectPlatform([{ mediaType: '', digest: 'sha256:x', size: 1, platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } }], { os: 'linux', architecture: 'arm64' }).digest, 'sha256:x');
+});
+
+test('pinned by digest; blobs verified and cached; zstd layers', async () => {
+  const tagged = await pullRegistry(parseReference(`${registry.host}/test/busybox:latest`), { coopHome: home });
+  const pinned = await pullRegistry(parseReference(`${registry.host}/test/busybox@${tagged.digest}`), { coopHome: home });
+  assert.equal(pinned.layers.map((l) => l.digest), tagged.layers.map((l) => l.digest));
+  for (const l of pinned.layers) {
+    const data = readFileSync(l.path);
+    assert.is(`sha256:${(await import('node:crypto')).createHash('sha256').update(data).digest('hex')}`, l.digest);
+  }
+  const ws = project(`${registry.host}/test/busybox:zstd`);
+  const r = await coop(['run', '--', 'sh', '-c', 'echo zstd-$((1+1))'], { cwd: ws, env: env() });
+  assert.is(r.code, 0, r.stderr);
+  assert.is(r.stdout, 'zstd-2\n');
+});
+
+test('errors: unknown tag, unknown repository, unreachable registry — one line each', async () => {
+  for (const [ref, pattern] of [
+    [`${registry.host}/test/busybox:nope`, /test\/busybox:nope: not found \(MANIFEST_UNKNOWN\); check the image name and tag$/m],
+    [`${registry.host}/test/absent:latest`, /test\/absent:latest: not found \((NAME_UNKNOWN|MANIFEST_UNKNOWN)\)/],
+    ['127.0.0.1:2/test/busybox:latest', /^coop: cannot reach http:\/\/127\.0\.0\.1:2: ECONNREFUSED$/m],
+  ] as const) {
+    const r = await coop(['build'], { cwd: project(ref), env: env() });
+    assert.is(r.code, 1, r.stderr);
+    assert.match(r.stderr, pattern);
+    assert.is(r.stderr.trim().split('\n').length, 1, r.stderr);
+  }
+});
+
+test('bearer tokens from the challenge, with credentials from ~/.docker/config.json', async () => {
+  const ws = project(`${proxy.host}/test/busybox:latest`);
+  const denied = await coop(['build'], { cwd: ws, env: env({ DOCKER_CONFIG: tmp('coop-docker-') }) });
+  assert.is(denied.code, 1);
+  assert.match(denied.stderr, /authentication required or refused \(bad credentials\); add credentials for 127\.0\.0\.1:\d+ to ~\/\.docker\/config\.json/);
+  const dockerDir = tmp('coop-docker-');
+  writeFileSync(join(dockerDir, 'config.json'), JSON.stringify({ auths: { [proxy.host]: { auth: Buffer.from('alice:s3cret').toString('base64') } } }));
+  const r = await coop(['build'], { cwd: ws, env: env({ DOCKER_CONFIG: dockerDir }) });
+  assert.is(r.code, 0, r.stderr);
+  assert.ok(proxy.forwarded.some((u) => u.includes('/manifests/latest')));
+});
+
+test('local sources: oci:DIR:TAG, oci-archive:FILE, docker-archive:FILE', async () => {
+  const archive = join(tmp(), 'image.tar');
+  execFileSync('tar', ['-C', layout.dir, '-cf', archive, '.']);
+  const dockerArchive = join(tmp(), 'docker.tar');
+  execFileSync('skopeo', ['copy', '--insecure-policy', '--quiet', `oci:${layout.dir}:latest`, `docker-archive:${dockerArchive}:test/busybox:latest`], { env: { ...process.env, HOME: tmp() } });
+  const ociArchiveLayout = new Layout();
+  ociArchiveLayout.tag('latest', ociArchiveLayout.image([busyboxLayer(), [{ name: 'etc/image-note', data: 'from an archive\n' }]], { arch: hostArch() }));
+  const single = join(tmp(), 'single.tar');
+  execFileSync('tar', ['-C', ociArchiveLayout.dir, '-cf', single, '.']);
+  for (const [image, note] of [[`oci:${layout.dir}:latest`, 'from the registry'], [`oci-archive:${single}`, 'from an archive'], [`docker-archive:${dockerArchive}`, 'from the registry']] as const) {
+    const r = await coop(['run', '--', 'cat', '/etc/image-note'], { cwd: project(image), env: env() });
+    assert.is(r.code, 0, `${image}: ${r.stderr}`);
+    assert.is(r.stdout, `${note}\n`, image);
+  }
+  assert.ok(existsSync(archive));
+});
+
+test('file owners survive unpacking when there is a range to map them to; otherwise one warning', async () => {
+  const owned = new Layout();
+  owned.tag('latest', owned.image([busyboxLayer(), [{ name: 'home/dev/', type: 'dir', uid: 1000, gid: 1000 }, { name: 'home/dev/file', data: 'x', uid: 1000, gid: 1000, mode: 0o600 }]], { arch: hostArch() }));
+  const r = await coop(['run', '--', 'stat', '-c', '%u:%g %a', '/home/dev/file'], { cwd: project(`oci:${owned.dir}:latest`), env: env() });
+  assert.is(r.code, 0, r.stderr);
+  if (canMapRange()) {
+    assert.is(r.stdout, '1000:1000 600\n');
+    assert.not.match(r.stderr, /warning/);
+  } else {
+    assert.is(r.stdout, '0:0 600\n');
+    assert.is(r.stderr.match(/coop: warning: no subordinate id range/g)?.length, 1, r.stderr);
+  }
+});
+
+test.run();

@@ -125,3 +125,35 @@ export const systemVolumeRmCommand: Handler = async (args, ctx) => {
   if (!ctx.quiet) ctx.stdout.write(`Removed volume ${name}\n`);
   return 0;
 };
+
+const size = (n: number) => (n >= 1e9 ? `${(n / 1e9).toFixed(2)} GB` : `${(n / 1e6).toFixed(1)} MB`);
+
+export const systemDfCommand: Handler = async (args, ctx) => {
+  const { diskUsage } = await import('../../lib/image/gc.js');
+  const u = await diskUsage(coopHome(ctx.env));
+  if (args.opts.json) {
+    ctx.stdout.write(`${JSON.stringify(u, null, 2)}\n`);
+    return 0;
+  }
+  const rows = [['WHAT', 'SIZE', 'NOTE']];
+  for (const r of u.rootfs) rows.push([`rootfs/${r.hash.slice(0, 12)}`, size(r.bytes), `${r.image ?? '(no record)'}${r.inUse ? ' (in use)' : ''}`]);
+  rows.push(['download cache', size(u.cacheBytes), '`coop system prune` empties it']);
+  for (const v of u.volumes) rows.push([`volume ${v.name}`, size(v.bytes), '']);
+  rows.push(['boxes (layers, persist)', size(u.sessionsBytes), '']);
+  ctx.stdout.write(table(rows));
+  return 0;
+};
+
+export const systemCleanCommand: Handler = async (args, ctx) => {
+  const { clean } = await import('../../lib/image/gc.js');
+  const r = await clean(coopHome(ctx.env), args.opts.all === true);
+  if (!ctx.quiet) ctx.stdout.write(r.removed.length ? `Removed ${r.removed.join(', ')}; freed ${size(r.freedBytes)}\n` : 'Nothing to remove.\n');
+  return 0;
+};
+
+export const systemPruneCommand: Handler = async (args, ctx) => {
+  const { prune } = await import('../../lib/image/gc.js');
+  const r = await prune(coopHome(ctx.env));
+  if (!ctx.quiet) ctx.stdout.write(r.removed.length ? `Removed ${r.removed.join(', ')}; freed ${size(r.freedBytes)}\n` : 'Nothing to remove.\n');
+  return 0;
+};

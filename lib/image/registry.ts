@@ -29,7 +29,8 @@ export const apiHost = (registry: string) => (registry === 'docker.io' ? 'regist
 export class Registry {
   private token: string | null = null;
   private basic: string | null = null;
-  private readonly base: string;
+  /** https://host, or http://host for loopback and --insecure-registry hosts. */
+  readonly base: string;
   private readonly credentials: Credentials | null;
 
   constructor(

@@ -32,6 +32,8 @@ export interface Box {
   /** Base environment of processes started in the box (includes `[env]`). */
   env: Record<string, string>;
   image: string;
+  /** The built rootfs directory the box stands on (image boxes; absent for host). */
+  rootfs?: string;
   created: number;
 }
 
@@ -97,7 +99,7 @@ export async function createBox(opts: CreateBoxOptions): Promise<Box> {
   const box: Box = {
     name: spec.name, pid, startTime, namespaces: boxNamespaces(spec.network), idmap: spec.idmap, paths: spec.paths,
     workspace: spec.workspace, user: spec.user, home: homeOf(spec.user), shell: spec.shell, env,
-    image: opts.config.sandbox.image, created: spec.created,
+    image: opts.config.sandbox.image, rootfs: spec.rootfs.kind === 'dir' ? spec.rootfs.path : undefined, created: spec.created,
   };
   const { env: _secret, ...record } = box;
   writeFileSync(spec.paths.record, JSON.stringify(record, null, 2) + '\n', { mode: 0o600 });

@@ -108,6 +108,8 @@ export class TestRegistry {
 export class AuthProxy {
   host = '';
   forwarded: string[] = [];
+  /** Misbehaviour to inject: fail the next N blob requests with 503, answer 429, or corrupt blobs. */
+  faults = { blob503: 0, rateLimit: false, corrupt: false };
   private server: Server | null = null;
   constructor(private readonly upstream: string, private readonly user: string, private readonly pass: string) {}
   async start(): Promise<this> {
@@ -130,10 +132,27 @@ export class AuthProxy {
         return;
       }
       this.forwarded.push(req.url!);
+      if (this.faults.rateLimit) {
+        res.writeHead(429, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [{ code: 'TOOMANYREQUESTS', message: 'slow down' }] }));
+        return;
+      }
+      if (req.url!.includes('/blobs/') && this.faults.blob503 > 0) {
+        this.faults.blob503--;
+        res.writeHead(503).end('busy');
+        return;
+      }
       const [h, p] = this.upstream.split(':');
       const up = request({ host: h, port: Number(p), path: req.url, method: req.method, headers: { ...req.headers, authorization: '', host: this.upstream } }, (ur) => {
         res.writeHead(ur.statusCode!, ur.headers);
-        ur.pipe(res);
+        if (this.faults.corrupt && req.url!.includes('/blobs/')) {
+          let first = true;
+          ur.on('data', (d: Buffer) => {
+            if (first) d = Buffer.concat([Buffer.from([d[0]! ^ 1]), d.subarray(1)]);
+            first = false;
+            res.write(d);
+          });
+          ur.on('end', () => res.end());
+        } else ur.pipe(res);
       });
       up.on('error', () => res.destroy());
       req.pipe(up);

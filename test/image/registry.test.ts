@@ -10,6 +10,7 @@ import { selectPlatform } from '../../lib/image/manifest.js';
 import { canMapRange } from '../../lib/sandbox/userns.js';
 import { pullRegistry } from '../../lib/image/pull.js';
 import { parseReference } from '../../lib/image/reference.js';
+import { Registry } from '../../lib/image/registry.js';
 import { busyboxRootfs } from '../helpers/busybox.js';
 import { coop } from '../helpers/cli.js';
 import { AuthProxy, hostArch, Layout, TestRegistry } from '../helpers/registry.js';
@@ -145,6 +146,71 @@ test('bearer tokens from the challenge, with credentials from ~/.docker/config.j
   const r = await coop(['build'], { cwd: ws, env: env({ DOCKER_CONFIG: dockerDir }) });
   assert.is(r.code, 0, r.stderr);
   assert.ok(proxy.forwarded.some((u) => u.includes('/manifests/latest')));
+});
+
+test('transient failures are retried; rate limits and corrupted blobs are reported, and nothing bad is cached', async () => {
+  const dockerDir = tmp('coop-docker-');
+  writeFileSync(join(dockerDir, 'config.json'), JSON.stringify({ auths: { [proxy.host]: { username: 'alice', password: 's3cret' } } }));
+  const fresh = () => tmp('coop-home-');
+  const e = (h: string) => ({ ...env({ DOCKER_CONFIG: dockerDir }), COOP_HOME: h });
+  proxy.faults.blob503 = 2;
+  const ok = await coop(['build'], { cwd: project(`${proxy.host}/test/busybox:latest`), env: e(fresh()) });
+  assert.is(ok.code, 0, ok.stderr);
+  assert.is(proxy.faults.blob503, 0);
+  proxy.faults.rateLimit = true;
+  const limited = await coop(['build'], { cwd: project(`${proxy.host}/test/busybox:latest`), env: e(fresh()) });
+  proxy.faults.rateLimit = false;
+  assert.is(limited.code, 1);
+  assert.match(limited.stderr, /^coop: .*test\/busybox:latest: rate limited by 127\.0\.0\.1:\d+ \(TOOMANYREQUESTS\); wait, or log in for a higher limit$/m);
+  proxy.faults.corrupt = true;
+  const h = fresh();
+  const corrupt = await coop(['build'], { cwd: project(`${proxy.host}/test/busybox:latest`), env: e(h) });
+  proxy.faults.corrupt = false;
+  assert.is(corrupt.code, 1);
+  assert.match(corrupt.stderr, /^coop: blob sha256:[0-9a-f]{64}: content does not match its digest \(got sha256:[0-9a-f]{64}\)$/m);
+  const blobs = join(h, 'cache', 'blobs', 'sha256');
+  for (const name of existsSync(blobs) ? readdirSync(blobs) : []) {
+    const data = readFileSync(join(blobs, name));
+    assert.is((await import('node:crypto')).createHash('sha256').update(data).digest('hex'), name, 'only verified blobs are kept');
+  }
+  assert.not.ok(existsSync(join(h, 'rootfs')) && readdirSync(join(h, 'rootfs')).length > 0);
+});
+
+test('system df lists builds; clean keeps the newest build of each image and any in use; prune empties the cache', async () => {
+  const h = tmp('coop-home-');
+  const e = { ...env(), COOP_HOME: h };
+  const ws = project(`${registry.host}/test/busybox:latest`, 'setup = ["echo one > /etc/n"]\n');
+  assert.is((await coop(['build'], { cwd: ws, env: e })).code, 0);
+  const first = readdirSync(join(h, 'rootfs'));
+  // a long-lived box on the first build
+  const box = await coop(['-d', '--agent', 'sleep 1000'], { cwd: ws, env: { ...e, COOP_DAEMON_IDLE_MS: '600000' } });
+  assert.is(box.code, 0, box.stderr);
+  writeFileSync(join(ws, 'coop.toml'), `[sandbox]\nimage = "${registry.host}/test/busybox:latest"\nsetup = ["echo two > /etc/n"]\n`);
+  assert.is((await coop(['build'], { cwd: ws, env: e })).code, 0);
+  const df = await coop(['system', 'df', '--json'], { cwd: ws, env: e });
+  const usage = JSON.parse(df.stdout) as { rootfs: { hash: string; inUse: boolean }[]; cacheBytes: number };
+  assert.is(usage.rootfs.length, 2);
+  assert.equal(usage.rootfs.filter((r) => r.inUse).map((r) => r.hash), first);
+  assert.ok(usage.cacheBytes > 0);
+  let r = await coop(['system', 'clean'], { cwd: ws, env: e });
+  assert.match(r.stdout, /Nothing to remove/); // the old build is in use
+  await coop(['kill', '--all'], { cwd: ws, env: e });
+  r = await coop(['system', 'clean'], { cwd: ws, env: e });
+  assert.match(r.stdout, new RegExp(`Removed rootfs/${first[0]}`));
+  assert.is(readdirSync(join(h, 'rootfs')).length, 1);
+  const run = await coop(['run', '--no-build', '--', 'cat', '/etc/n'], { cwd: ws, env: e });
+  assert.is(run.stdout, 'two\n', run.stderr);
+  r = await coop(['system', 'prune'], { cwd: ws, env: e });
+  assert.match(r.stdout, /Removed cache\/blobs/);
+  assert.not.ok(existsSync(join(h, 'cache', 'blobs')));
+  await coop(['system', 'shutdown'], { cwd: ws, env: e });
+});
+
+test('plain http only for loopback registries or with --insecure-registry', () => {
+  assert.is(new Registry('registry.example.com:5000', 'a/b', { credentials: null }).base, 'https://registry.example.com:5000');
+  assert.is(new Registry('docker.io', 'library/debian', { credentials: null }).base, 'https://registry-1.docker.io');
+  assert.is(new Registry('localhost:5000', 'a/b', { credentials: null }).base, 'http://localhost:5000');
+  assert.is(new Registry('registry.lan:5000', 'a/b', { credentials: null, insecure: ['registry.lan:5000'] }).base, 'http://registry.lan:5000');
 });
 
 test('local sources: oci:DIR:TAG, oci-archive:FILE, docker-archive:FILE', async () => {

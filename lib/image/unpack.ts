@@ -3,11 +3,12 @@
 // opaque directories wherever they appear in the tar, modes and mtimes. Every path is
 // resolved inside the target root the way openat2(RESOLVE_IN_ROOT) would: absolute names,
 // `..` and symlinked parents can never lead outside it. Device nodes are skipped and counted.
-import { constants as C } from 'node:fs';
-import { chmod, lchown, link, lstat, lutimes, mkdir, open, readdir, readlink, rm, symlink, utimes } from 'node:fs/promises';
+import {
+  constants as C, closeSync, fchmodSync, fchownSync, futimesSync, linkSync, lchownSync, lstatSync, lutimesSync, mkdirSync, openSync,
+  readdirSync, readlinkSync, rmSync, symlinkSync, writeSync, chmodSync, utimesSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { CoopError } from '../errors.js';
 import { readTar, type TarEntry } from './tar.js';
@@ -40,53 +41,79 @@ function components(name: string): string[] {
 }
 
 /**
- * The host path of `parts` inside root, following symlinks of the parents within the root
- * (an absolute target starts again at the root; `..` stops at the root). The last component
- * is not followed.
+ * Resolves tar names to host paths inside a root, following symlinks of the parents within
+ * the root (an absolute target starts again at the root; `..` stops at the root); the last
+ * component is not followed. Directories already known to be real are remembered, so a
+ * deep tree costs one lstat per new directory, not per component per entry.
  */
-async function resolveParent(root: string, parts: string[]): Promise<string> {
-  const done: string[] = [];
-  const todo = parts.slice(0, -1);
-  let links = 0;
-  while (todo.length) {
-    const c = todo.shift()!;
-    if (c === '..') {
-      done.pop();
-      continue;
-    }
-    const here = join(root, ...done, c);
-    let st;
-    try {
-      st = await lstat(here);
-    } catch {
-      done.push(c, ...todo.splice(0)); // does not exist yet: the rest is created as directories
-      break;
-    }
-    if (st.isSymbolicLink()) {
-      if (++links > MAX_LINKS) throw new CoopError('IMAGE_FAILED', `too many symbolic links resolving ${parts.join('/')}`);
-      const target = await readlink(here);
-      if (target.startsWith('/')) done.length = 0;
-      todo.unshift(...target.split('/').filter((x) => x !== '' && x !== '.'));
-      continue;
-    }
-    done.push(c);
+class InRoot {
+  /** Relative directory path -> it is a real directory under root (not a symlink). */
+  private readonly dirs = new Set<string>(['']);
+
+  constructor(readonly root: string) {}
+
+  /** Forget what is known (after a removal or a new symlink changed the tree). */
+  forget(): void {
+    this.dirs.clear();
+    this.dirs.add('');
   }
-  return join(root, ...done, parts.at(-1)!);
+
+  /** The host path of `parts`, its parent directories created as needed. */
+  resolve(parts: string[], create = true): string {
+    const parentRel = parts.slice(0, -1).join('/');
+    if (this.dirs.has(parentRel)) return join(this.root, parentRel, parts.at(-1)!);
+    const done: string[] = [];
+    const todo = parts.slice(0, -1);
+    let links = 0;
+    while (todo.length) {
+      const c = todo.shift()!;
+      if (c === '..') {
+        done.pop();
+        continue;
+      }
+      const rel = [...done, c].join('/');
+      if (this.dirs.has(rel)) {
+        done.push(c);
+        continue;
+      }
+      const here = join(this.root, rel);
+      let st;
+      try {
+        st = lstatSync(here);
+      } catch {
+        if (!create) throw new CoopError('IMAGE_FAILED', `${parts.join('/')}: no such directory in the image`);
+        mkdirSync(here, { mode: 0o755 });
+        this.dirs.add(rel);
+        done.push(c);
+        continue;
+      }
+      if (st.isSymbolicLink()) {
+        if (++links > MAX_LINKS) throw new CoopError('IMAGE_FAILED', `too many symbolic links resolving ${parts.join('/')}`);
+        const target = readlinkSync(here);
+        if (target.startsWith('/')) done.length = 0;
+        todo.unshift(...target.split('/').filter((x) => x !== '' && x !== '.'));
+        continue;
+      }
+      if (!st.isDirectory()) {
+        if (!create) throw new CoopError('IMAGE_FAILED', `${parts.join('/')}: ${rel} is not a directory`);
+        rmSync(here, { force: true }); // a file where the layer wants a directory
+        mkdirSync(here, { mode: 0o755 });
+      }
+      this.dirs.add(rel);
+      done.push(c);
+    }
+    if (links === 0) this.dirs.add(parentRel);
+    return join(this.root, ...done, parts.at(-1)!);
+  }
+
+  /** Marks a path (relative to root) as a real directory. */
+  known(path: string): void {
+    this.dirs.add(path.slice(this.root.length + 1));
+  }
 }
 
 /** Removes whatever is at path (not following a symlink there). */
-const remove = (path: string) => rm(path, { recursive: true, force: true });
-
-async function ensureDir(path: string): Promise<void> {
-  try {
-    const st = await lstat(path);
-    if (st.isDirectory()) return;
-    await remove(path);
-  } catch {
-    // absent
-  }
-  await mkdir(path, { recursive: true, mode: 0o755 });
-}
+const remove = (path: string) => rmSync(path, { recursive: true, force: true });
 
 /** Detects gzip / zstd / plain by magic number and returns the decompressed stream. */
 export async function decompress(input: Readable): Promise<Readable> {
@@ -98,7 +125,8 @@ export async function decompress(input: Readable): Promise<Readable> {
     if (head.length) yield head;
     for (let r = await it.next(); !r.done; r = await it.next()) yield r.value as Buffer;
   })());
-  if (head[0] === 0x1f && head[1] === 0x8b) return rest.pipe(createGunzip());
+  // Larger output chunks: fewer round trips to zlib's thread pool.
+  if (head[0] === 0x1f && head[1] === 0x8b) return rest.pipe(createGunzip({ chunkSize: 1 << 18 }));
   if (head.readUInt32LE(0) === 0xfd2fb528) {
     const { Decompress } = await import('fzstd');
     const out = new R({ read() {} });
@@ -128,16 +156,21 @@ export async function decompress(input: Readable): Promise<Readable> {
 /**
  * Unpacks an image's layers, bottom first, into root: applyLayer() for each, then finish()
  * (directory modes and times last, so that read-only directories of a lower layer can
- * still receive files from upper ones).
+ * still receive files from upper ones). Each entry is applied with a few synchronous
+ * system calls; the archive itself is read asynchronously.
  */
 export class Unpacker {
   readonly stats: UnpackStats = { entries: 0, skipped: 0, whiteouts: 0 };
   private readonly dirs = new Map<string, TarEntry>();
+  private readonly tree: InRoot;
 
   constructor(
     readonly root: string,
     private readonly opts: UnpackOptions = {},
-  ) {}
+  ) {
+    mkdirSync(root, { recursive: true, mode: 0o755 });
+    this.tree = new InRoot(root);
+  }
 
   /** Applies one layer (a tar stream, gzip, zstd or plain). */
   async applyLayer(layer: Readable): Promise<void> {
@@ -152,85 +185,132 @@ export class Unpacker {
       const parts = components(entry.name);
       if (parts.length === 0) continue; // the root itself
       const base = parts.at(-1)!;
-      const path = await resolveParent(this.root, parts);
+      const path = this.tree.resolve(parts);
       const dir = dirname(path);
       if (base === OPAQUE) {
         this.stats.whiteouts++;
-        await ensureDir(dir);
         opaque.push(dir); // applied at the end of the layer: the marker may come after the dir's new entries
         continue;
       }
       if (base.startsWith(WH)) {
         this.stats.whiteouts++;
-        await remove(join(dir, base.slice(WH.length)));
+        remove(join(dir, base.slice(WH.length)));
+        this.tree.forget();
         continue;
       }
-      await ensureDir(dir);
       if (!(await this.put(path, entry, chunks))) {
         this.stats.skipped++;
         continue;
       }
       mark(path);
     }
-    for (const dir of opaque) await prune(dir, written);
+    for (const dir of opaque) prune(dir, written);
+    if (opaque.length) this.tree.forget();
   }
 
   private async put(path: string, entry: TarEntry, chunks: () => AsyncGenerator<Buffer>): Promise<boolean> {
     switch (entry.type) {
-      case 'dir':
-        await ensureDir(path);
-        await chmod(path, 0o700 | entry.mode); // writable until finish()
+      case 'dir': {
+        let st = null;
+        try {
+          st = lstatSync(path);
+        } catch {
+          // absent
+        }
+        if (st && !st.isDirectory()) {
+          remove(path);
+          this.tree.forget();
+        }
+        if (!st?.isDirectory()) mkdirSync(path, { mode: 0o700 });
+        chmodSync(path, 0o700 | entry.mode); // writable until finish()
+        if (this.opts.chown) tolerant(() => lchownSync(path, entry.uid, entry.gid));
+        this.tree.known(path);
         this.dirs.set(path, entry);
-        break;
+        return true;
+      }
       case 'file': {
-        await remove(path);
-        const fh = await open(path, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
-        await pipeline(chunks(), fh.createWriteStream());
-        break;
+        let fd: number;
+        try {
+          fd = openSync(path, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
+        } catch {
+          remove(path); // whatever was there (a symlink is replaced, never followed)
+          this.tree.forget();
+          fd = openSync(path, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
+        }
+        try {
+          for await (const c of chunks()) for (let off = 0; off < c.length; ) off += writeSync(fd, c, off);
+          if (this.opts.chown) tolerant(() => fchownSync(fd, entry.uid, entry.gid));
+          fchmodSync(fd, entry.mode); // after chown, which clears set-id bits
+          futimesSync(fd, entry.mtime, entry.mtime);
+        } finally {
+          closeSync(fd);
+        }
+        return true;
       }
       case 'symlink':
-        await remove(path);
-        await symlink(entry.linkname, path);
-        break;
+        remove(path);
+        this.tree.forget();
+        symlinkSync(entry.linkname, path);
+        if (this.opts.chown) tolerant(() => lchownSync(path, entry.uid, entry.gid));
+        try {
+          lutimesSync(path, entry.mtime, entry.mtime);
+        } catch {
+          // not supported everywhere
+        }
+        return true;
       case 'hardlink': {
         const targetParts = components(entry.linkname);
-        const target = targetParts.length ? await resolveParent(this.root, targetParts) : this.root;
-        const st = await lstat(target).catch(() => null);
-        if (!st || st.isDirectory()) throw new CoopError('IMAGE_FAILED', `hard link ${entry.name} -> ${entry.linkname}: no such file in the image`);
-        await remove(path);
-        await link(target, path);
+        let target = this.root;
+        let st = null;
+        try {
+          if (targetParts.length) {
+            target = this.tree.resolve(targetParts, false);
+            st = lstatSync(target);
+          }
+        } catch {
+          // not in the image
+        }
+        if (!targetParts.length || !st || st.isDirectory()) throw new CoopError('IMAGE_FAILED', `hard link ${entry.name} -> ${entry.linkname}: no such file in the image`);
+        remove(path);
+        linkSync(target, path);
         return true; // shares the target's inode: its owner, mode and times
       }
       default:
         return false; // device nodes, fifos, unknown types
     }
-    if (this.opts.chown) await lchown(path, entry.uid, entry.gid);
-    if (entry.type === 'file') {
-      await chmod(path, entry.mode); // after chown, which clears set-id bits
-      await utimes(path, entry.mtime, entry.mtime);
-    } else if (entry.type === 'symlink') await lutimes(path, entry.mtime, entry.mtime).catch(() => {});
-    return true;
   }
 
   /** Directory modes and times, deepest first. */
   async finish(): Promise<UnpackStats> {
     const dirs = [...this.dirs].sort((a, b) => b[0].length - a[0].length);
     for (const [path, e] of dirs) {
-      const st = await lstat(path).catch(() => null);
-      if (!st?.isDirectory()) continue; // removed by a later layer
-      await chmod(path, e.mode);
-      await utimes(path, e.mtime, e.mtime);
+      try {
+        if (!lstatSync(path).isDirectory()) continue;
+      } catch {
+        continue; // removed by a later layer
+      }
+      chmodSync(path, e.mode);
+      utimesSync(path, e.mtime, e.mtime);
     }
     return this.stats;
   }
 }
 
+/** Ids the user namespace cannot represent (EINVAL) or may not set (EPERM) keep the unpacker's. */
+function tolerant(chown: () => void): void {
+  try {
+    chown();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EINVAL' && (e as NodeJS.ErrnoException).code !== 'EPERM') throw e;
+  }
+}
+
 /** Removes everything under dir that the current layer did not write. */
-async function prune(dir: string, written: Set<string>): Promise<void> {
-  for (const name of await readdir(dir)) {
+function prune(dir: string, written: Set<string>): void {
+  for (const name of readdirSync(dir)) {
     const p = join(dir, name);
-    if (!written.has(p)) await remove(p);
-    else if ((await lstat(p)).isDirectory()) await prune(p, written);
+    if (!written.has(p)) remove(p);
+    else if (lstatSync(p).isDirectory()) prune(p, written);
   }
 }
 

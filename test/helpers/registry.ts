@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import { createServer as netServer } from 'node:net';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { makeTar, type TarSpec } from './tar.js';
 import { tmp } from './tmp.js';
 
@@ -17,6 +17,13 @@ export interface Descriptor {
   size: number;
   platform?: { os: string; architecture: string; variant?: string };
   annotations?: Record<string, string>;
+}
+
+/** A layer's tar bytes (its diff_id is their digest). */
+function uncompressed(l: { data: Buffer; mediaType: string }): Buffer {
+  if (l.mediaType.endsWith('+gzip')) return gunzipSync(l.data);
+  if (l.mediaType.endsWith('+zstd')) return execFileSync('zstd', ['-d', '-q', '-c'], { input: l.data, maxBuffer: 1 << 30 });
+  return l.data;
 }
 
 const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
@@ -36,7 +43,7 @@ export class Layout {
   /** An image of layers (tar entries, or raw bytes with their media type). */
   image(layers: (TarSpec[] | { data: Buffer; mediaType: string })[], opts: { env?: string[]; arch?: string } = {}): Descriptor {
     const descs = layers.map((l) => (Array.isArray(l) ? this.blob(gzipSync(makeTar(l)), 'application/vnd.oci.image.layer.v1.tar+gzip') : this.blob(l.data, l.mediaType)));
-    const diffIds = layers.map((l) => sha(Array.isArray(l) ? makeTar(l) : l.data));
+    const diffIds = layers.map((l) => sha(Array.isArray(l) ? makeTar(l) : uncompressed(l)));
     const config = this.blob(Buffer.from(JSON.stringify({
       architecture: opts.arch ?? 'amd64', os: 'linux', config: { Env: opts.env ?? ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'] },
       rootfs: { type: 'layers', diff_ids: diffIds },

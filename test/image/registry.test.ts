@@ -12,7 +12,8 @@ import { pullRegistry } from '../../lib/image/pull.js';
 import { parseReference } from '../../lib/image/reference.js';
 import { Registry } from '../../lib/image/registry.js';
 import { busyboxRootfs } from '../helpers/busybox.js';
-import { coop } from '../helpers/cli.js';
+import { COOP, coop } from '../helpers/cli.js';
+import { Tmux } from '../helpers/tmux.js';
 import { AuthProxy, hostArch, Layout, TestRegistry } from '../helpers/registry.js';
 import { tmp } from '../helpers/tmp.js';
 
@@ -204,6 +205,23 @@ test('system df lists builds; clean keeps the newest build of each image and any
   assert.match(r.stdout, /Removed cache\/blobs/);
   assert.not.ok(existsSync(join(h, 'cache', 'blobs')));
   await coop(['system', 'shutdown'], { cwd: ws, env: e });
+});
+
+test('download progress: a line per layer on a terminal, nothing when output is not a terminal', async () => {
+  const ws = project(`${registry.host}/test/busybox:latest`);
+  const quiet = await coop(['build'], { cwd: ws, env: { ...env(), COOP_HOME: tmp('coop-home-') } });
+  assert.is(quiet.code, 0, quiet.stderr);
+  assert.not.match(quiet.stderr, /[0-9a-f]{12}  |\x1b\[/, quiet.stderr);
+  const t = new Tmux({ cols: 100, rows: 20, cwd: ws, env: { COOP_HOME: tmp('coop-home-'), PS1: '$ ' } });
+  try {
+    t.type(`${process.execPath} ${COOP} build; echo BUILD-EXIT-$?`);
+    const screen = await t.waitFor(/BUILD-EXIT-\d+/);
+    assert.match(screen, /BUILD-EXIT-0/, screen);
+    const lines = screen.split('\n').filter((l) => /^  [0-9a-f]{12}  (done|cached)\s*$/.test(l));
+    assert.is(lines.length, 2, screen); // two layers
+  } finally {
+    t.kill();
+  }
 });
 
 test('plain http only for loopback registries or with --insecure-registry', () => {

@@ -17,8 +17,6 @@ import { sessionNames } from './discover.js';
 import { DaemonLog } from './log.js';
 import { claimName, nameFor } from './names.js';
 
-type PtyModule = typeof import('node-pty');
-
 export interface DaemonOptions {
   coopHome: string;
   /** Socket path (default $COOP_HOME/sock). */
@@ -43,10 +41,7 @@ export class Daemon {
   /** Resolves when the daemon has shut down. */
   readonly done: Promise<void>;
 
-  private constructor(
-    private readonly opts: Required<DaemonOptions>,
-    private readonly pty: PtyModule,
-  ) {
+  private constructor(private readonly opts: Required<DaemonOptions>) {
     this.paths = { ...daemonPaths(opts.coopHome), socket: opts.socket };
     this.log = new DaemonLog(this.paths.log);
     this.done = new Promise((r) => (this.resolveStopped = r));
@@ -60,8 +55,7 @@ export class Daemon {
       killGraceMs: options.killGraceMs ?? 5000,
     };
     mkdirSync(opts.coopHome, { recursive: true, mode: 0o700 });
-    const pty = await import('node-pty');
-    const d = new Daemon(opts, pty);
+    const d = new Daemon(opts);
     d.server = await listenUnix(opts.socket, {
       onConnection: (s) => d.accept(s),
       onRefused: (uid) => d.log.write('refused', { uid }),
@@ -102,7 +96,7 @@ export class Daemon {
     for (const name of sessionNames(this.opts.coopHome)) {
       const paths = sessionPaths(this.opts.coopHome, name);
       if (!existsSync(paths.record)) continue;
-      const s = Session.adopt(this.opts.coopHome, name, this.pty);
+      const s = Session.adopt(this.opts.coopHome, name);
       if (s) {
         this.sessions.set(name, s);
         this.log.write('adopted', { session: name, pid: s.box.pid });
@@ -164,7 +158,7 @@ export class Daemon {
       claimName(this.opts.coopHome, name, workspace);
       const s = await Session.create({
         name, config: req.config, coopHome: this.opts.coopHome, term: req.term ?? 'xterm-256color',
-        cols: req.cols ?? 80, rows: req.rows ?? 24, pty: this.pty, graceMs: this.opts.killGraceMs,
+        cols: req.cols ?? 80, rows: req.rows ?? 24, graceMs: this.opts.killGraceMs,
       });
       this.sessions.set(name, s);
       this.log.write('created', { session: name, pid: s.box.pid });

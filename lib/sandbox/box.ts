@@ -149,8 +149,8 @@ export interface BoxProcess {
   cwd?: string;
   /** Variables added to (or replacing) the box's environment, e.g. TERM. */
   env?: Record<string, string>;
-  /** A terminal of the box's own, relayed to the starter's stdio (for PTY sessions). */
-  terminal?: boolean;
+  /** A terminal of the box's own, relayed to the starter's stdio (see EnterPlan.terminal). */
+  terminal?: boolean | { cols: number; rows: number };
 }
 
 /** The plan that starts `proc` inside `box`. */

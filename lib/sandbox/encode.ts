@@ -49,7 +49,7 @@ function enterRecords(p: EnterPlan): WireRecord[] {
     ['ns', ...p.namespaces],
     ['setgroups', p.setgroups],
     ...processRecords(p.process),
-    ...(p.terminal ? [['terminal']] : []),
+    ...(p.terminal === true ? [['terminal']] : p.terminal ? [['terminal', String(p.terminal.cols), String(p.terminal.rows)]] : []),
   ];
 }
 

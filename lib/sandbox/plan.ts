@@ -80,8 +80,12 @@ export interface EnterPlan {
   namespaces: Namespace[];
   setgroups: 'allow' | 'deny';
   process: ProcessSpec;
-  /** Give the process a terminal of the box's own devpts, relayed to the helper's stdio. */
-  terminal?: boolean;
+  /**
+   * Give the process a terminal of the box's own devpts, relayed to the helper's stdio:
+   * `true` when that stdio is a terminal (sizes follow it), a size when it is pipes (sizes
+   * then come as "W cols rows" lines on the status fd — see HelperProcess.resize).
+   */
+  terminal?: boolean | { cols: number; rows: number };
 }
 
 /** Remove directories whose files may belong to mapped ids. */

@@ -1,18 +1,15 @@
-// One PTY of a box: the process on it (started with node-pty through coop-helper, which
-// gives it a terminal of the box's own devpts), its scrollback, its clients, and — for the
-// agent — the restart policy of SPEC §7.
-import type { IPty } from 'node-pty';
+// One PTY of a box: the process on it (started through coop-helper, which gives it a
+// terminal of the box's own devpts and relays it over pipes), its scrollback, its
+// clients, and — for the agent — the restart policy of SPEC §7.
 import type { PtyRow } from '../ipc/messages.js';
-import { enterCommand, type Box } from '../sandbox/box.js';
-import { signalName } from '../sandbox/helper-process.js';
+import { enterPlan, type Box } from '../sandbox/box.js';
+import { HelperProcess } from '../sandbox/helper-process.js';
 import type { PtyClient } from './client.js';
 import { crashLoopNotice, exitedNotice, restartingNotice } from './notices.js';
 import { createRing } from './ring.js';
 
 export type PtyRole = 'agent' | 'shell';
 export type PtyState = PtyRow['state'];
-type PtyModule = typeof import('node-pty');
-
 /** Exits this soon after a start count towards a crash loop. */
 export const FAST_EXIT_MS = 5000;
 /** This many fast exits in a row stop auto-restart. */
@@ -43,7 +40,7 @@ export class SessionPty {
   state: PtyState = 'stopped';
   /** How the last run ended. */
   lastExit: { code: number | null; signal: string | null } | null = null;
-  private proc: IPty | null = null;
+  private proc: HelperProcess | null = null;
   private readonly clients = new Set<PtyClient>();
   private cols: number;
   private rows: number;
@@ -56,7 +53,7 @@ export class SessionPty {
   /** Called when a shell PTY has ended and should be forgotten. */
   onGone: (() => void) | null = null;
 
-  constructor(opts: PtyOptions, private readonly box: Box, private readonly pty: PtyModule) {
+  constructor(opts: PtyOptions, private readonly box: Box) {
     this.id = opts.id;
     this.role = opts.role;
     this.argv = opts.argv;
@@ -69,7 +66,7 @@ export class SessionPty {
   }
 
   get pid(): number | null {
-    return this.proc?.pid ?? null;
+    return this.proc?.child.pid ?? null;
   }
 
   row(): PtyRow {
@@ -84,16 +81,20 @@ export class SessionPty {
 
   start(): void {
     if (this.removed) return;
-    const cmd = enterCommand(this.box, { argv: this.argv, env: { TERM: this.term }, terminal: true });
-    const proc = this.pty.spawn(cmd.file, cmd.args, {
-      name: this.term, cols: this.cols, rows: this.rows, cwd: '/', env: cmd.env, encoding: null,
-    });
+    const plan = enterPlan(this.box, { argv: this.argv, env: { TERM: this.term }, terminal: { cols: this.cols, rows: this.rows } });
+    const proc = new HelperProcess(plan, { argv0: 'coop-enter', stdio: ['pipe', 'pipe', 'ignore'] });
     this.proc = proc;
     this.state = 'running';
     this.startedAt = Date.now();
-    proc.onData((d) => this.output(d as unknown as Buffer));
-    proc.onExit(({ exitCode, signal }) => {
-      if (this.proc === proc) this.exited(signal ? null : exitCode, signal ? signalName(signal) : null);
+    const out = proc.child.stdout!;
+    proc.child.stdin!.on('error', () => {}); // EPIPE once the process is gone
+    out.on('data', (d: Buffer) => this.output(d));
+    // All output first (the helper drains the terminal before it exits), then the exit.
+    const drained = new Promise<void>((resolve) => out.on('close', resolve));
+    void Promise.all([proc.outcome, drained]).then(([o]) => {
+      if (this.proc !== proc) return;
+      if (o.error && o.helper.code === 125) this.notice(`\r\n\x1b[1;31m[coop: ${o.error.message}]\x1b[0m\r\n`);
+      this.exited(o.helper.signal ? null : o.helper.code, o.helper.signal);
     });
   }
 
@@ -165,7 +166,7 @@ export class SessionPty {
 
   /** Input from a client (already filtered when it must be). */
   write(bytes: Buffer): void {
-    this.proc?.write(bytes);
+    this.proc?.child.stdin?.write(bytes);
   }
 
   /** The smallest size among interactive clients (SPEC §7). */
@@ -177,11 +178,7 @@ export class SessionPty {
     if (cols === this.cols && rows === this.rows) return;
     this.cols = cols;
     this.rows = rows;
-    try {
-      this.proc?.resize(cols, rows);
-    } catch {
-      // the process is exiting
-    }
+    this.proc?.resize(cols, rows);
   }
 
   /** Starts the process again (coop restart): at once, with a fresh crash-loop count. */
@@ -198,11 +195,7 @@ export class SessionPty {
   }
 
   signal(sig: NodeJS.Signals): void {
-    try {
-      this.proc?.kill(sig);
-    } catch {
-      // already gone
-    }
+    this.proc?.kill(sig); // the helper passes it on to the process
   }
 
   /** Ends the PTY for good: clients are told the PTY ended. */

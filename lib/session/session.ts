@@ -13,8 +13,6 @@ import { sessionPaths } from '../paths.js';
 import { PtyClient, type ClientKind } from './client.js';
 import { SessionPty } from './pty.js';
 
-type PtyModule = typeof import('node-pty');
-
 export const AGENT_PTY = 0;
 
 export interface AttachOptions {
@@ -45,7 +43,6 @@ export class Session {
     readonly box: Box,
     public config: CoopConfig,
     private readonly term: string,
-    private readonly pty: PtyModule,
   ) {}
 
   get name(): string {
@@ -54,8 +51,7 @@ export class Session {
 
   /** Creates the box and starts the agent on PTY 0. */
   static async create(opts: {
-    name: string; config: CoopConfig; coopHome: string; term: string; cols: number; rows: number; pty: PtyModule;
-    graceMs?: number;
+    name: string; config: CoopConfig; coopHome: string; term: string; cols: number; rows: number; graceMs?: number;
   }): Promise<Session> {
     const agent = agentArgv(opts.config);
     if (!opts.config.sandbox.agent) throw new CoopError('CONFIG_INVALID', 'no agent configured (sandbox.agent)');
@@ -63,7 +59,7 @@ export class Session {
     const box = await createBox({
       config: opts.config, name: opts.name, mounts, coopHome: opts.coopHome, callerEnv: { TERM: opts.term }, graceMs: opts.graceMs,
     });
-    const s = new Session(box, opts.config, opts.term, opts.pty);
+    const s = new Session(box, opts.config, opts.term);
     const record: SessionRecord = { config: redactConfig(opts.config), term: opts.term };
     writeFileSync(join(box.paths.dir, 'session.json'), JSON.stringify(record, null, 2) + '\n', { mode: 0o600 });
     s.startAgent(agent, opts.cols, opts.rows);
@@ -74,7 +70,7 @@ export class Session {
    * Takes over a box that outlived its daemon: the box, its files and processes not on a
    * PTY survived; the agent is started again in it. Null when the box is gone.
    */
-  static adopt(coopHome: string, name: string, pty: PtyModule): Session | null {
+  static adopt(coopHome: string, name: string): Session | null {
     const paths = sessionPaths(coopHome, name);
     const rec = readBoxRecord(paths);
     if (!rec) return null;
@@ -86,7 +82,7 @@ export class Session {
     } catch {
       return null;
     }
-    const s = new Session(box, saved.config, saved.term, pty);
+    const s = new Session(box, saved.config, saved.term);
     s.startAgent(agentArgv(saved.config), 80, 24);
     return s;
   }
@@ -97,7 +93,7 @@ export class Session {
         id: AGENT_PTY, role: 'agent', argv, label: argv.join(' '), term: this.term, cols, rows,
         autoRestart: this.config.session.auto_restart, restartDelayMs: this.config.session.restart_delay_ms,
       },
-      this.box, this.pty,
+      this.box,
     );
     this.ptys.set(AGENT_PTY, p);
     p.start();
@@ -119,7 +115,7 @@ export class Session {
     const argv = opts.command ? ['/bin/sh', '-c', opts.command] : [this.box.shell];
     const p = new SessionPty(
       { id, role: 'shell', argv, label, term: opts.term ?? this.term, cols: opts.cols, rows: opts.rows, autoRestart: false, restartDelayMs: 0 },
-      this.box, this.pty,
+      this.box,
     );
     p.onGone = () => this.ptys.delete(id);
     this.ptys.set(id, p);

@@ -89,9 +89,12 @@ void do_enter(const Plan& plan) {
   close(pidfd);
   block_supervised_signals();
   // With a terminal: one of the box's own devpts (the mount namespace is the box's now),
-  // relayed to our stdio, which is the caller's terminal (node-pty's).
-  int master = plan.terminal ? open_box_terminal() : -1;
-  if (master >= 0) make_raw(0);  // our terminal (node-pty's) only carries bytes
+  // relayed to our stdio. With a size in the plan, stdio are pipes (the daemon's) and the
+  // status fd stays open to carry window sizes; otherwise stdio is a terminal.
+  int master = plan.terminal ? open_box_terminal(plan.term_cols, plan.term_rows) : -1;
+  int control = -1;
+  if (master >= 0 && plan.term_cols) control = fcntl(status_fd(), F_DUPFD_CLOEXEC, 3);
+  else if (master >= 0) make_raw(0);  // a terminal of ours only carries bytes
   pid_t child = fork();
   if (child < 0) fail("fork", "", errno);
   if (child == 0) {
@@ -99,7 +102,7 @@ void do_enter(const Plan& plan) {
     exec_process(plan.process, !plan.setgroups_deny, mask);
   }
   close_status_fd();
-  mirror_exit(master >= 0 ? relay_terminal(master, child) : supervise(child));
+  mirror_exit(master >= 0 ? relay_terminal(master, child, control) : supervise(child));
 }
 
 }  // namespace coop

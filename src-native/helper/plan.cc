@@ -117,7 +117,10 @@ static bool apply(const Record& r, Plan* p) {
     p->stage.push_back(op);
   } else if (k == "hostname" && r.size() == 2) p->hostname = r[1];
   else if (k == "loopback" && r.size() == 1) p->loopback = true;
-  else if (k == "terminal" && r.size() == 1) p->terminal = true;
+  else if (k == "terminal" && (r.size() == 1 || r.size() == 3)) {
+    p->terminal = true;
+    if (r.size() == 3 && (!to_uint(r[1], &p->term_cols) || !to_uint(r[2], &p->term_rows))) return false;
+  }
   else if (k == "init" && r.size() == 3 && (r[1] == "run" || r[1] == "box")) {
     p->init_mode = r[1];
     if (!to_uint(r[2], &p->grace_ms)) return false;

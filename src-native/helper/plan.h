@@ -40,7 +40,10 @@ struct Plan {
   std::string hostname;
   bool loopback = false;
   std::string init_mode;  // run | box
-  bool terminal = false;  // run mode: the command gets a terminal of the box, relayed to stdio
+  bool terminal = false;  // the command gets a terminal of the box, relayed to stdio
+  // Enter mode with a size: stdio are pipes, not a terminal; the window size comes from
+  // here, then from "W cols rows" lines on the status fd.
+  unsigned term_cols = 0, term_rows = 0;
   unsigned grace_ms = 5000;
   bool has_process = false;
   Process process;

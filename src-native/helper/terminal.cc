@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <string>
 
 #include "helper/report.h"
 #include "helper/supervise.h"
@@ -31,11 +33,19 @@ void make_raw(int fd) {
   tcsetattr(fd, TCSANOW, &t);
 }
 
-int open_box_terminal() {
+static void set_winsize(int fd, unsigned cols, unsigned rows) {
+  struct winsize ws = {};
+  ws.ws_col = static_cast<unsigned short>(cols);
+  ws.ws_row = static_cast<unsigned short>(rows);
+  ioctl(fd, TIOCSWINSZ, &ws);
+}
+
+int open_box_terminal(unsigned cols, unsigned rows) {
   int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (master < 0) fail("open", "/dev/ptmx", errno);
   if (unlockpt(master) != 0) fail("unlockpt", "/dev/ptmx", errno);
-  copy_winsize(0, master);
+  if (cols && rows) set_winsize(master, cols, rows);
+  else copy_winsize(0, master);
   // The init holds the caller's terminal: keep box processes (same uid) from ptrace and /proc/1/fd.
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   return master;
@@ -71,7 +81,25 @@ static bool write_all(int fd, const char* buf, size_t len) {
   return true;
 }
 
-int relay_terminal(int master, pid_t pid) {
+// "W cols rows" lines from the control fd; false at its end.
+static bool read_control(int fd, int master, std::string* pending) {
+  char buf[256];
+  ssize_t n = read(fd, buf, sizeof buf);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN)) return true;
+  if (n <= 0) return false;
+  pending->append(buf, size_t(n));
+  size_t nl;
+  while ((nl = pending->find('\n')) != std::string::npos) {
+    unsigned cols = 0, rows = 0;
+    if (sscanf(pending->substr(0, nl).c_str(), "W %u %u", &cols, &rows) == 2 && cols && rows && cols < 10000 && rows < 10000)
+      set_winsize(master, cols, rows);  // the kernel sends SIGWINCH to the terminal's foreground group
+    pending->erase(0, nl + 1);
+  }
+  if (pending->size() > 1024) pending->clear();
+  return true;
+}
+
+int relay_terminal(int master, pid_t pid, int control_fd) {
   sigset_t set;
   supervised_set(&set);
   sigaddset(&set, SIGWINCH);
@@ -81,13 +109,17 @@ int relay_terminal(int master, pid_t pid) {
   fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK);
   bool input_open = true;
   bool hung_up = false;
+  std::string control;
   int status = 0;
   bool exited = false;
   char buf[65536];
   for (;;) {
-    struct pollfd fds[3] = {{sfd, POLLIN, 0}, {hung_up ? -1 : master, POLLIN, 0}, {0, short(input_open ? POLLIN : 0), 0}};
+    struct pollfd fds[4] = {{sfd, POLLIN, 0}, {hung_up ? -1 : master, POLLIN, 0}, {input_open ? 0 : -1, POLLIN, 0}, {hung_up ? -1 : control_fd, POLLIN, 0}};
     // After a hang-up the command gets 5 s to end before it is killed.
-    int ready = poll(fds, input_open ? 3 : 2, exited ? 0 : hung_up ? 5000 : -1);
+    // After the command ended, its last output may still be on its way through the terminal
+    // (the kernel moves slave writes to the master asynchronously): read until the terminal
+    // reports EIO (no writer left) or stays quiet for 100 ms (a background process holds it).
+    int ready = poll(fds, 4, exited ? 100 : hung_up ? 5000 : -1);
     if (ready < 0 && errno != EINTR) break;
     if (hung_up && ready == 0 && !exited) {
       kill(-pid, SIGKILL);
@@ -105,7 +137,13 @@ int relay_terminal(int master, pid_t pid) {
       master_done = n == 0 || (n < 0 && errno == EIO);
     }
     // Once the command has ended: stop when its terminal has nothing more to give.
-    if (exited && (master_done || ready <= 0 || !(fds[1].revents & POLLIN))) break;
+    if (exited && (master_done || ready <= 0)) break;
+    if (!hung_up && control_fd >= 0 && (fds[3].revents & (POLLIN | POLLHUP | POLLERR)) && !read_control(control_fd, master, &control)) {
+      input_open = false;  // the daemon is gone: hang up as below
+      hung_up = true;
+      close(master);
+      continue;
+    }
     if (input_open && (fds[2].revents & (POLLIN | POLLHUP | POLLERR))) {
       ssize_t n = read(0, buf, sizeof buf);
       if (n > 0) {
@@ -131,7 +169,7 @@ int relay_terminal(int master, pid_t pid) {
             }
         } else if (si.ssi_signo == SIGWINCH) {
           copy_winsize(0, master);
-        } else if (int(si.ssi_code) <= 0 && si.ssi_pid == 0) {
+        } else if (int(si.ssi_code) <= 0 && si.ssi_pid != uint32_t(pid)) {  // sent by someone, not the kernel
           kill(pid, int(si.ssi_signo));
         }
       }

@@ -151,6 +151,28 @@ test('an agent that exits is restarted: both messages, the client stays attached
   c.close();
 });
 
+test('output written just before exit arrives before the exit event, with the real exit code', async () => {
+  const t = fresh('[sandbox]\nagent = "sh"\n[session]\nauto_restart = false\n');
+  const name = await t.create();
+  const c = await t.client();
+  const s = await c.attach({ session: name, cols: 80, rows: 24 });
+  let text = '';
+  let seenAtExit = '';
+  s.on('data', (d: Buffer) => (text += d.toString('latin1')));
+  const exited = new Promise<{ code: number | null }>((resolve) => s.on('pty_exited', (e) => {
+    seenAtExit = text;
+    resolve(e);
+  }));
+  s.write("stty -echo; head -c 300000 /dev/zero | tr '\\0' '\\161'; echo LAST-$((20+22)); exit 42\r");
+  const e = await exited;
+  assert.is(e.code, 42);
+  assert.match(seenAtExit, /LAST-42/);
+  assert.is(seenAtExit.length - seenAtExit.replace(/q/g, '').length, 300000);
+  const [row] = await c.ls();
+  assert.is(row!.ptys[0]!.state, 'exited');
+  c.close();
+});
+
 test('a crash-looping agent stops after 3 fast exits, says why, and uses no CPU afterwards', async () => {
   const t = fresh('[sandbox]\nagent = "sh -c \'echo crashing; exit 3\'"\n[session]\nrestart_delay_ms = 50\n');
   const name = await t.create();

@@ -65,20 +65,32 @@ export class FrameDecoder {
     return this.length;
   }
 
+  /** The first n buffered bytes (copying only when a frame spans chunks). */
   private take(n: number): Buffer {
-    const all = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.length);
-    const out = all.subarray(0, n);
-    const rest = all.subarray(n);
-    this.chunks = rest.length ? [rest] : [];
-    this.length = rest.length;
+    const first = this.chunks[0]!;
+    this.length -= n;
+    if (first.length >= n) {
+      if (first.length === n) this.chunks.shift();
+      else this.chunks[0] = first.subarray(n);
+      return first.subarray(0, n);
+    }
+    const out = Buffer.allocUnsafe(n);
+    for (let off = 0; off < n; ) {
+      const c = this.chunks[0]!;
+      const k = Math.min(c.length, n - off);
+      c.copy(out, off, 0, k);
+      off += k;
+      if (k === c.length) this.chunks.shift();
+      else this.chunks[0] = c.subarray(k);
+    }
     return out;
   }
 
   private peekLength(): number | null {
     if (this.length < 4) return null;
     const first = this.chunks[0]!;
-    const head = first.length >= 4 ? first : Buffer.concat(this.chunks, this.length);
-    return head.readUInt32BE(0);
+    if (first.length >= 4) return first.readUInt32BE(0);
+    return Buffer.concat(this.chunks.slice(0, 4)).readUInt32BE(0);
   }
 
   /** The next complete frame, or null. Throws FrameError for a frame that cannot be valid. */

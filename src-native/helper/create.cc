@@ -93,7 +93,10 @@ void do_enter(const Plan& plan) {
   // status fd stays open to carry window sizes; otherwise stdio is a terminal.
   int master = plan.terminal ? open_box_terminal(plan.term_cols, plan.term_rows) : -1;
   int control = -1;
-  if (master >= 0 && plan.term_cols) control = fcntl(status_fd(), F_DUPFD_CLOEXEC, 3);
+  if (master >= 0 && plan.term_cols) {
+    control = fcntl(status_fd(), F_DUPFD_CLOEXEC, 3);
+    fcntl(1, F_SETPIPE_SZ, 1 << 20);  // fewer wake-ups under heavy output (best effort)
+  }
   else if (master >= 0) make_raw(0);  // a terminal of ours only carries bytes
   pid_t child = fork();
   if (child < 0) fail("fork", "", errno);

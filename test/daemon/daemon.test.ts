@@ -1,7 +1,7 @@
 // The daemon (SPEC §5): one daemon for many cold clients, socket safety, a crash that the
 // boxes survive, agent restarts and crash loops, restart re-reading coop.toml.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -48,6 +48,44 @@ test('ten simultaneous cold `coop ls` start exactly one daemon', async () => {
   }
   assert.is(daemonsOf(t.home).length, 1);
   assert.equal(daemonsOf(t.home), [t.daemonPid()]);
+});
+
+test('with no boxes and no clients the daemon exits after its idle time, removing its socket and pid file', async () => {
+  const t = fresh();
+  t.env.COOP_DAEMON_IDLE_MS = '300';
+  assert.is((await t.cli(['ls'])).code, 0);
+  const pid = t.daemonPid()!;
+  assert.ok(alive(pid));
+  for (let i = 0; i < 600 && alive(pid); i++) await sleep(20);
+  assert.not.ok(alive(pid));
+  assert.not.ok(existsSync(join(t.home, 'sock')));
+  assert.not.ok(existsSync(join(t.home, 'daemon.pid')));
+  assert.match(readFileSync(join(t.home, 'logs', 'daemon.log'), 'utf8'), /idle-exit/);
+});
+
+test('[env] secrets reach the agent and no file under COOP_HOME (records, logs)', async () => {
+  const secret = `sekrit-${process.pid}-${Date.now()}`;
+  const t = fresh('[sandbox]\nagent = "sh"\n[env]\nAPI_TOKEN = "$COOP_T_SECRET"\n');
+  t.env.COOP_T_SECRET = secret;
+  const name = await t.create();
+  const c = await t.client();
+  const s = await c.attach({ session: name, cols: 80, rows: 24 });
+  const out = new Output(s);
+  s.write('echo "token=$API_TOKEN"\r');
+  await out.until(`token=${secret}`);
+  s.detach();
+  c.close();
+  const files = execFileSync('find', [t.home, '-type', 'f'], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  assert.ok(files.some((f) => f.endsWith('box.json')) && files.some((f) => f.endsWith('daemon.log')));
+  for (const f of files) {
+    let text = '';
+    try {
+      text = readFileSync(f, 'latin1');
+    } catch {
+      continue; // the box's own files (mapped ids)
+    }
+    assert.not.ok(text.includes(secret), `the secret is in ${f}`);
+  }
 });
 
 test('the socket is 0600 and a symlink at its path is refused', async () => {

@@ -1,9 +1,9 @@
 // Resolving an image source to verified layer blobs in the cache: registry references
 // (concurrent downloads, progress), OCI layouts and archives, docker-archive files.
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { CoopError } from '../errors.js';
 import { BlobCache } from './cache.js';
 import { parseManifest, selectPlatform, type Descriptor, type ImageManifest } from './manifest.js';
@@ -145,7 +145,6 @@ async function sha256File(path: string): Promise<string> {
 /** Unpacks an archive (a tar file) into a temporary directory, safely. */
 async function openArchive(file: string, coopHome: string): Promise<string> {
   if (!existsSync(file)) throw new CoopError('IMAGE_FAILED', `${file}: no such file`);
-  const { mkdirSync } = await import('node:fs');
   mkdirSync(join(coopHome, 'cache'), { recursive: true, mode: 0o700 });
   const dir = mkdtempSync(join(coopHome, 'cache', '.archive-'));
   await unpackLayers([() => createReadStream(file)], dir);
@@ -199,4 +198,3 @@ export async function resolveImage(source: ImageSource, opts: PullOptions): Prom
 
 /** A layer blob as a stream (for the unpacker). */
 export const layerStream = (path: string): Readable => createReadStream(path);
-void Readable;

@@ -8,7 +8,7 @@ import {
   readdirSync, readlinkSync, rmSync, symlinkSync, writeSync, chmodSync, utimesSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { CoopError } from '../errors.js';
 import { readTar, type TarEntry } from './tar.js';
@@ -120,8 +120,7 @@ export async function decompress(input: Readable): Promise<Readable> {
   const it = input[Symbol.asyncIterator]();
   const first = (await it.next()) as IteratorResult<Buffer>;
   const head = first.done ? Buffer.alloc(0) : first.value;
-  const { Readable: R } = await import('node:stream');
-  const rest = R.from((async function* () {
+  const rest = Readable.from((async function* () {
     if (head.length) yield head;
     for (let r = await it.next(); !r.done; r = await it.next()) yield r.value as Buffer;
   })());
@@ -129,7 +128,7 @@ export async function decompress(input: Readable): Promise<Readable> {
   if (head[0] === 0x1f && head[1] === 0x8b) return rest.pipe(createGunzip({ chunkSize: 1 << 18 }));
   if (head.readUInt32LE(0) === 0xfd2fb528) {
     const { Decompress } = await import('fzstd');
-    const out = new R({ read() {} });
+    const out = new Readable({ read() {} });
     const d = new Decompress((chunk, final) => {
       out.push(Buffer.from(chunk));
       if (final) out.push(null);

@@ -1,7 +1,7 @@
 // The daemon (SPEC §5): one daemon for many cold clients, socket safety, a crash that the
 // boxes survive, agent restarts and crash loops, restart re-reading coop.toml.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -75,7 +75,23 @@ test('[env] secrets reach the agent and no file under COOP_HOME (records, logs)'
   await out.until(`token=${secret}`);
   s.detach();
   c.close();
-  const files = execFileSync('find', [t.home, '-type', 'f'], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  // Every file we can read (overlay work directories are not readable to an ordinary user).
+  const files: string[] = [];
+  const walk = (dir: string) => {
+    let names: string[] = [];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      return;
+    }
+    for (const n of names) {
+      const p = join(dir, n);
+      const st = lstatSync(p);
+      if (st.isDirectory()) walk(p);
+      else if (st.isFile()) files.push(p);
+    }
+  };
+  walk(t.home);
   assert.ok(files.some((f) => f.endsWith('box.json')) && files.some((f) => f.endsWith('daemon.log')));
   for (const f of files) {
     let text = '';

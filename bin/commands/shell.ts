@@ -40,10 +40,11 @@ export const shellLsCommand: Handler = async (args, ctx) => {
 };
 
 export const shellAttachCommand: Handler = async (args, ctx) => {
+  const id = ptyId(args);
   const client = await connectClient(args, ctx);
   try {
     const box = await targetBox(client, { ...args, positionals: [] }, ctx);
-    const stream = await client.attach({ session: box.name, pty: ptyId(args), ...terminalSize(ctx) });
+    const stream = await client.attach({ session: box.name, pty: id, ...terminalSize(ctx) });
     return attachExitCode(await attachTerminal(stream));
   } finally {
     client.close();
@@ -51,10 +52,11 @@ export const shellAttachCommand: Handler = async (args, ctx) => {
 };
 
 export const shellKillCommand: Handler = async (args, ctx) => {
+  const id = ptyId(args);
   const client = await connectClient(args, ctx);
   try {
     const box = await targetBox(client, { ...args, positionals: [] }, ctx);
-    await client.ptyKill(box.name, ptyId(args));
+    await client.ptyKill(box.name, id);
     return 0;
   } finally {
     client.close();
@@ -62,10 +64,11 @@ export const shellKillCommand: Handler = async (args, ctx) => {
 };
 
 export const shellRestartCommand: Handler = async (args, ctx) => {
+  const only = args.positionals.length ? ptyId(args) : null;
   const client = await connectClient(args, ctx);
   try {
     const box = await targetBox(client, { ...args, positionals: [] }, ctx);
-    const ids = args.positionals.length ? [ptyId(args)] : (await client.ptyLs(box.name)).filter((p) => p.role === 'shell').map((p) => p.id);
+    const ids = only !== null ? [only] : (await client.ptyLs(box.name)).filter((p) => p.role === 'shell').map((p) => p.id);
     for (const id of ids) await client.restart(box.name, id);
     return 0;
   } finally {
@@ -74,6 +77,7 @@ export const shellRestartCommand: Handler = async (args, ctx) => {
 };
 
 export const shellLogsCommand: Handler = async (args, ctx) => {
+  const id = ptyId(args);
   const client = await connectClient(args, ctx);
   let name: string;
   try {
@@ -81,5 +85,5 @@ export const shellLogsCommand: Handler = async (args, ctx) => {
   } finally {
     client.close();
   }
-  return printLogs(args, ctx, ptyId(args), name);
+  return printLogs(args, ctx, id, name);
 };

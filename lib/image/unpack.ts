@@ -192,8 +192,13 @@ export class Unpacker {
         continue;
       }
       if (base.startsWith(WH)) {
+        const victim = base.slice(WH.length);
+        // ".wh.." or ".wh..." would name the directory itself or its parent (outside the root).
+        if (victim === '' || victim === '.' || victim === '..') {
+          throw new CoopError('IMAGE_FAILED', `malformed layer: whiteout "${entry.name}" names no file`);
+        }
         this.stats.whiteouts++;
-        remove(join(dir, base.slice(WH.length)));
+        remove(join(dir, victim));
         this.tree.forget();
         continue;
       }

@@ -102,6 +102,20 @@ test('symlinked parents are resolved inside the root, never outside', async () =
   untouched(outside);
 });
 
+test('whiteouts cannot reach outside the root', async () => {
+  const { root, outside } = target();
+  await unpackLayers([layer([{ name: 'keep', data: 'k' }]), layer([{ name: '../.wh.outside' }, { name: '../../.wh.canary' }])], root);
+  untouched(outside);
+  for (const evil of ['.wh...', 'sub/.wh..', '.wh.']) {
+    await unpackLayers([layer([{ name: evil }])], root).then(
+      () => assert.unreachable(`${evil} must be refused`),
+      (e: Error) => assert.match(e.message, /^malformed layer: whiteout ".*" names no file$/),
+    );
+    untouched(outside);
+    assert.ok(existsSync(join(root, 'keep')));
+  }
+});
+
 test('a symlink in the way of a file is replaced, not followed; links out of the root find nothing', async () => {
   const { root, outside } = target();
   await unpackLayers([layer([{ name: 'f', type: 'symlink', linkname: join(outside, 'canary') }]), layer([{ name: 'f', data: 'mine' }])], root);

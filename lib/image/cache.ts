@@ -24,6 +24,20 @@ export class BlobCache {
     return existsSync(this.path(digest));
   }
 
+  /** True when the cached blob is there and still matches its digest; a damaged one is removed. */
+  async verify(digest: string): Promise<boolean> {
+    if (!this.has(digest)) return false;
+    const hash = createHash('sha256');
+    try {
+      for await (const c of createReadStream(this.path(digest))) hash.update(c as Buffer);
+    } catch {
+      return false;
+    }
+    if (`sha256:${hash.digest('hex')}` === digest) return true;
+    rmSync(this.path(digest), { force: true });
+    return false;
+  }
+
   open(digest: string): Readable {
     return createReadStream(this.path(digest));
   }

@@ -75,13 +75,23 @@ export async function pullRegistry(ref: ImageReference, opts: PullOptions): Prom
   checkLayers(manifest, what);
   const progress = new Progress(opts.progress ?? null);
   const fetchBlob = async (d: Descriptor, row: number | null) => {
-    if (!opts.noCache && cache.has(d.digest)) {
+    if (!opts.noCache && (await cache.verify(d.digest))) {
       if (row !== null) progress.set(row, 'cached');
       return cache.path(d.digest);
     }
-    const p = await cache.store(d.digest, await reg.blob(d.digest), d.size, row === null ? undefined : (n) => progress.advance(row, n));
-    if (row !== null) progress.set(row, 'done');
-    return p;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const p = await cache.store(d.digest, await reg.blob(d.digest), d.size, row === null ? undefined : (n) => progress.advance(row, n));
+        if (row !== null) progress.set(row, 'done');
+        return p;
+      } catch (e) {
+        if (e instanceof CoopError) throw e;
+        // The connection broke in the middle of the blob: again, then give up clearly.
+        if (attempt < 3) continue;
+        const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message;
+        throw new CoopError('IMAGE_FAILED', `${what}: downloading ${d.digest.slice(0, 19)} failed (${cause}); what was downloaded is kept — run it again to resume`);
+      }
+    }
   };
   const configPath = await fetchBlob(manifest.config, null);
   const rows = manifest.layers.map((l) => progress.add(l.digest.slice(7, 19), l.size));
@@ -104,7 +114,7 @@ function readJson<T>(path: string, what: string): T {
 
 /** Copies a local blob into the cache (verifying it). */
 async function importBlob(cache: BlobCache, path: string, digest: string, size?: number): Promise<string> {
-  if (cache.has(digest)) return cache.path(digest);
+  if (await cache.verify(digest)) return cache.path(digest);
   if (!existsSync(path)) throw new CoopError('IMAGE_FAILED', `blob ${digest} is missing from the image (${path})`);
   return cache.store(digest, createReadStream(path), size);
 }

@@ -98,8 +98,9 @@ export class TestRegistry {
     return this;
   }
   /** Copies an image of a layout into the registry (with every platform of an index). */
-  push(layout: Layout, tag: string, repo: string): void {
-    execFileSync('skopeo', ['copy', '--all', '--insecure-policy', '--dest-tls-verify=false', '--quiet', `oci:${layout.dir}:${tag}`, `docker://${this.host}/${repo}`], {
+  push(layout: Layout, tag: string, repo: string, format?: 'v2s2'): void {
+    const fmt = format ? ['--format', format] : ['--all'];
+    execFileSync('skopeo', ['copy', ...fmt, '--insecure-policy', '--dest-tls-verify=false', '--quiet', `oci:${layout.dir}:${tag}`, `docker://${this.host}/${repo}`], {
       stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, HOME: tmp('coop-skopeo-home-') },
     });
   }
@@ -115,8 +116,10 @@ export class TestRegistry {
 export class AuthProxy {
   host = '';
   forwarded: string[] = [];
-  /** Misbehaviour to inject: fail the next N blob requests with 503, answer 429, or corrupt blobs. */
-  faults = { blob503: 0, rateLimit: false, corrupt: false };
+  /** Misbehaviour to inject: fail the next N blob requests with 503, answer 429, corrupt blobs, or go away in the middle of the Nth blob. */
+  faults = { blob503: 0, rateLimit: false, corrupt: false, dieOnBlob: 0 };
+  private port = 0;
+  private readonly sockets = new Set<import('node:net').Socket>();
   private server: Server | null = null;
   constructor(private readonly upstream: string, private readonly user: string, private readonly pass: string) {}
   async start(): Promise<this> {
@@ -143,6 +146,8 @@ export class AuthProxy {
         res.writeHead(429, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [{ code: 'TOOMANYREQUESTS', message: 'slow down' }] }));
         return;
       }
+      // the registry goes away in the middle of this download
+      const die = req.url!.includes('/blobs/') && this.faults.dieOnBlob > 0 && --this.faults.dieOnBlob === 0;
       if (req.url!.includes('/blobs/') && this.faults.blob503 > 0) {
         this.faults.blob503--;
         res.writeHead(503).end('busy');
@@ -151,7 +156,12 @@ export class AuthProxy {
       const [h, p] = this.upstream.split(':');
       const up = request({ host: h, port: Number(p), path: req.url, method: req.method, headers: { ...req.headers, authorization: '', host: this.upstream } }, (ur) => {
         res.writeHead(ur.statusCode!, ur.headers);
-        if (this.faults.corrupt && req.url!.includes('/blobs/')) {
+        if (die) {
+          ur.once('data', (d: Buffer) => {
+            res.write(d.subarray(0, Math.max(1, d.length >> 1)));
+            setTimeout(() => this.stop(), 20);
+          });
+        } else if (this.faults.corrupt && req.url!.includes('/blobs/')) {
           let first = true;
           ur.on('data', (d: Buffer) => {
             if (first) d = Buffer.concat([Buffer.from([d[0]! ^ 1]), d.subarray(1)]);
@@ -164,11 +174,18 @@ export class AuthProxy {
       up.on('error', () => res.destroy());
       req.pipe(up);
     });
-    await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
-    this.host = `127.0.0.1:${(this.server.address() as { port: number }).port}`;
+    this.server.on('connection', (sock) => {
+      this.sockets.add(sock);
+      sock.on('close', () => this.sockets.delete(sock));
+    });
+    await new Promise<void>((r) => this.server!.listen(this.port, '127.0.0.1', r));
+    this.port = (this.server.address() as { port: number }).port;
+    this.host = `127.0.0.1:${this.port}`;
     return this;
   }
+  /** Stops listening and drops every connection (start() again listens on the same port). */
   stop(): void {
     this.server?.close();
+    for (const s of this.sockets) s.destroy();
   }
 }

@@ -1,6 +1,6 @@
 // Images from a real registry on loopback (docker-registry, filled with skopeo) and from
 // local layouts and archives, turned into rootfs directories by `coop build`.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -44,6 +44,19 @@ test.before(async () => {
   const zst = execFileSync('zstd', ['-q', '-c'], { maxBuffer: 64 << 20, input: execFileSync('tar', ['-C', busyboxRootfs(), '--owner=0', '--group=0', '-c', '.'], { maxBuffer: 64 << 20 }) });
   layout.tag('zstd', layout.image([{ data: zst, mediaType: 'application/vnd.oci.image.layer.v1.tar+zstd' }], { arch: hostArch() }));
   for (const t of ['latest', 'multi', 's390x-only', 'zstd']) registry.push(layout, t, `test/busybox:${t}`);
+  // several layers with whiteouts, an opaque directory, hard links and modes, as a Docker v2 image
+  layout.tag('layers', layout.image([
+    base,
+    [
+      { name: 'etc/gone', data: 'x' }, { name: 'opq/old1', data: '1' }, { name: 'opq/sub/old2', data: '2' },
+      { name: 'data/orig', data: 'link me', mode: 0o640 }, { name: 'usr/bin/setuid-tool', data: '#!/bin/sh\n', mode: 0o4755 },
+    ],
+    [
+      { name: 'etc/.wh.gone' }, { name: 'opq/new', data: 'n' }, { name: 'opq/.wh..wh..opq' },
+      { name: 'data/alias', type: 'hardlink', linkname: 'data/orig' },
+    ],
+  ], { arch: hostArch() }));
+  registry.push(layout, 'layers', 'test/layers:v2', 'v2s2');
   proxy = await new AuthProxy(registry.host, 'alice', 's3cret').start();
   } catch (e) {
     console.error(e); // uvu does not show what failed in a before hook
@@ -75,6 +88,73 @@ test('coop build pulls from the registry, runs setup with [i/N] headers, and box
   const again = await coop(['build'], { cwd: ws, env: env() });
   assert.match(again.stdout, /^Up to date: /m);
   assert.not.ok(readdirSync(join(home, 'rootfs')).some((n) => n.startsWith('.')), 'no temporary directories left');
+});
+
+test('a multi-layer Docker v2 image: deleted files absent, opaque dir with only upper entries, hard links, modes', async () => {
+  const m = await fetch(`http://${registry.host}/v2/test/layers/manifests/v2`, { headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json' } });
+  assert.is(m.headers.get('content-type'), 'application/vnd.docker.distribution.manifest.v2+json');
+  const ws = project(`${registry.host}/test/layers:v2`);
+  const r = await coop(['run', '--', 'sh', '-c', 'ls /etc/gone 2>/dev/null || echo gone; ls -A /opq; stat -c %i /data/orig /data/alias; stat -c %a /data/orig /usr/bin/setuid-tool'], { cwd: ws, env: env() });
+  assert.is(r.code, 0, r.stderr);
+  const [gone, opq, ino1, ino2, mode1, mode2] = r.stdout.trim().split('\n');
+  assert.is(gone, 'gone');
+  assert.is(opq, 'new');
+  assert.is(ino1, ino2);
+  assert.is(mode1, '640');
+  assert.is(mode2, '4755');
+});
+
+test('a corrupted cached blob is noticed and downloaded again', async () => {
+  const h = tmp('coop-home-');
+  const e = { ...env(), COOP_HOME: h };
+  assert.is((await coop(['build'], { cwd: project(`${registry.host}/test/busybox:latest`), env: e })).code, 0);
+  const dir = join(h, 'cache', 'blobs', 'sha256');
+  const victim = readdirSync(dir).map((n) => join(dir, n)).sort((a, b) => readFileSync(b).length - readFileSync(a).length)[0]!;
+  const bytes = readFileSync(victim);
+  bytes[100] = bytes[100]! ^ 0xff;
+  writeFileSync(victim, bytes);
+  const r = await coop(['build'], { cwd: project(`${registry.host}/test/busybox:latest`, 'setup = ["true"]\n'), env: e });
+  assert.is(r.code, 0, r.stderr);
+  const hash = (await import('node:crypto')).createHash('sha256').update(readFileSync(victim)).digest('hex');
+  assert.is(hash, victim.split('/').at(-1));
+});
+
+test('a registry that dies in the middle of a pull: a clear error; the next build resumes from the cache', async () => {
+  const dockerDir = tmp('coop-docker-');
+  writeFileSync(join(dockerDir, 'config.json'), JSON.stringify({ auths: { [proxy.host]: { username: 'alice', password: 's3cret' } } }));
+  const e = { ...env({ DOCKER_CONFIG: dockerDir }), COOP_HOME: tmp('coop-home-') };
+  const ws = project(`${proxy.host}/test/busybox:latest`);
+  proxy.faults.dieOnBlob = 3; // the config and one layer arrive, the other layer is cut short
+  const failed = await coop(['build'], { cwd: ws, env: e });
+  assert.is(failed.code, 1);
+  assert.match(failed.stderr, /^coop: (cannot reach http:\/\/127\.0\.0\.1:\d+: ECONNREFUSED|.*downloading sha256:.* failed .*run it again to resume)$/m);
+  assert.is(failed.stderr.trim().split('\n').length, 1, failed.stderr);
+  await proxy.start();
+  const before = proxy.forwarded.length;
+  const ok = await coop(['build'], { cwd: ws, env: e });
+  assert.is(ok.code, 0, ok.stderr);
+  const blobs = proxy.forwarded.slice(before).filter((u) => u.includes('/blobs/'));
+  assert.ok(blobs.length < 3, `fetched again: ${blobs.join(', ')}`);
+});
+
+test('SIGKILL at any point of coop build never leaves a rootfs that a box would use', async () => {
+  const h = tmp('coop-home-');
+  const e = { ...env(), COOP_HOME: h };
+  const ws = project(`${registry.host}/test/busybox:latest`, 'setup = ["sleep 0.2", "echo done > /etc/setup-done"]\n');
+  for (const delay of [0, 30, 80, 150, 250, 400, 600, 900]) {
+    const child = spawn(process.execPath, [COOP, 'build'], { cwd: ws, env: e, stdio: 'ignore' });
+    const closed = new Promise((r) => child.on('close', r)); // the build may be done before the kill
+    await new Promise((r) => setTimeout(r, delay));
+    child.kill('SIGKILL');
+    await closed;
+    const r = await coop(['run', '--no-build', '--', 'cat', '/etc/setup-done'], { cwd: ws, env: e });
+    assert.ok(r.code === 5 || (r.code === 0 && r.stdout === 'done\n'), `after a kill at ${delay} ms: ${r.code} ${r.stdout} ${r.stderr}`);
+  }
+  await new Promise((r) => setTimeout(r, 1000)); // build boxes of killed builds finish their step
+  await coop(['system', 'clean'], { cwd: ws, env: e });
+  assert.not.ok(readdirSync(join(h, 'rootfs')).some((n) => n.startsWith('.')), 'leftovers of killed builds are cleaned');
+  const r = await coop(['run', '--', 'cat', '/etc/setup-done'], { cwd: ws, env: e });
+  assert.is(r.stdout, 'done\n', r.stderr);
 });
 
 test('a changed setup is noticed: --no-build exits 5, coop run builds it', async () => {

@@ -1,6 +1,7 @@
-// Images for the image tests: OCI layouts written by hand (so that every variant — zstd
-// layers, several platforms — is easy to make), a real registry process on loopback
-// (Debian's docker-registry) filled with skopeo, and an auth proxy in front of it.
+// Images for the image tests: OCI layouts built by umoci from directory trees, OCI layouts
+// written by hand (for what umoci does not make: zstd layers, indexes of several platforms),
+// a real registry process on loopback (Debian's docker-registry, optionally with htpasswd
+// basic auth) filled with skopeo, and a token-auth proxy in front of it.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -60,6 +61,34 @@ export class Layout {
   }
 }
 
+/** An OCI layout made by umoci (rootless: whoever runs it, files are root's in the image). */
+export class UmociLayout {
+  readonly dir = join(tmp('coop-umoci-'), 'layout');
+  constructor() {
+    umoci(['init', '--layout', this.dir]);
+  }
+  /** A new empty image for the host's platform. */
+  create(tag: string): this {
+    umoci(['new', '--image', `${this.dir}:${tag}`]);
+    umoci(['config', '--image', `${this.dir}:${tag}`, '--os', 'linux', '--architecture', hostArch(), '--config.env', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin']);
+    return this;
+  }
+  /** A layer holding the tree at `src` under `target`; `opaque` hides what earlier layers had there. */
+  insert(tag: string, src: string, target: string, opaque = false): this {
+    umoci(['insert', '--rootless', '--image', `${this.dir}:${tag}`, ...(opaque ? ['--opaque'] : []), src, target]);
+    return this;
+  }
+  /** A layer that deletes `target`. */
+  whiteout(tag: string, target: string): this {
+    umoci(['insert', '--rootless', '--image', `${this.dir}:${tag}`, '--whiteout', target]);
+    return this;
+  }
+}
+
+function umoci(args: string[]): void {
+  execFileSync('umoci', args, { stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
 /** The host's architecture in OCI terms. */
 export const hostArch = () => ({ x64: 'amd64', arm64: 'arm64' })[process.arch as 'x64'] ?? process.arch;
 
@@ -88,19 +117,27 @@ async function waitHttp(url: string): Promise<void> {
 export class TestRegistry {
   host = '';
   private proc: ChildProcess | null = null;
+  /** With `basic`, the registry demands those credentials (htpasswd, bcrypt as the registry wants). */
+  constructor(private readonly basic?: { user: string; pass: string }) {}
   async start(): Promise<this> {
     const dir = tmp('coop-registry-');
     const port = await freePort();
-    writeFileSync(join(dir, 'config.yml'), `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${dir}/data\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\n`);
+    let auth = '';
+    if (this.basic) {
+      writeFileSync(join(dir, 'htpasswd'), execFileSync('htpasswd', ['-Bbn', this.basic.user, this.basic.pass]));
+      auth = `auth:\n  htpasswd:\n    realm: coop-test\n    path: ${dir}/htpasswd\n`;
+    }
+    writeFileSync(join(dir, 'config.yml'), `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${dir}/data\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\n${auth}`);
     this.proc = spawn('docker-registry', ['serve', join(dir, 'config.yml')], { stdio: 'ignore' });
     this.host = `127.0.0.1:${port}`;
     await waitHttp(`http://${this.host}/v2/`);
     return this;
   }
   /** Copies an image of a layout into the registry (with every platform of an index). */
-  push(layout: Layout, tag: string, repo: string, format?: 'v2s2'): void {
+  push(layout: { dir: string }, tag: string, repo: string, format?: 'v2s2'): void {
     const fmt = format ? ['--format', format] : ['--all'];
-    execFileSync('skopeo', ['copy', ...fmt, '--insecure-policy', '--dest-tls-verify=false', '--quiet', `oci:${layout.dir}:${tag}`, `docker://${this.host}/${repo}`], {
+    const creds = this.basic ? ['--dest-creds', `${this.basic.user}:${this.basic.pass}`] : [];
+    execFileSync('skopeo', ['copy', ...fmt, ...creds, '--insecure-policy', '--dest-tls-verify=false', '--quiet', `oci:${layout.dir}:${tag}`, `docker://${this.host}/${repo}`], {
       stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, HOME: tmp('coop-skopeo-home-') },
     });
   }

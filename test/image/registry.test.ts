@@ -1,8 +1,8 @@
 // Images from a real registry on loopback (docker-registry, filled with skopeo) and from
 // local layouts and archives, turned into rootfs directories by `coop build`.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -14,11 +14,13 @@ import { Registry } from '../../lib/image/registry.js';
 import { busyboxRootfs } from '../helpers/busybox.js';
 import { COOP, coop } from '../helpers/cli.js';
 import { Tmux } from '../helpers/tmux.js';
-import { AuthProxy, hostArch, Layout, TestRegistry } from '../helpers/registry.js';
+import { AuthProxy, hostArch, Layout, TestRegistry, UmociLayout } from '../helpers/registry.js';
 import { tmp } from '../helpers/tmp.js';
 
 const registry = new TestRegistry();
 const layout = new Layout();
+const umoci = new UmociLayout();
+const basicRegistry = new TestRegistry({ user: 'bob', pass: 'hunter2' });
 let proxy: AuthProxy;
 const home = tmp('coop-home-');
 
@@ -44,19 +46,22 @@ test.before(async () => {
   const zst = execFileSync('zstd', ['-q', '-c'], { maxBuffer: 64 << 20, input: execFileSync('tar', ['-C', busyboxRootfs(), '--owner=0', '--group=0', '-c', '.'], { maxBuffer: 64 << 20 }) });
   layout.tag('zstd', layout.image([{ data: zst, mediaType: 'application/vnd.oci.image.layer.v1.tar+zstd' }], { arch: hostArch() }));
   for (const t of ['latest', 'multi', 's390x-only', 'zstd']) registry.push(layout, t, `test/busybox:${t}`);
-  // several layers with whiteouts, an opaque directory, hard links and modes, as a Docker v2 image
-  layout.tag('layers', layout.image([
-    base,
-    [
-      { name: 'etc/gone', data: 'x' }, { name: 'opq/old1', data: '1' }, { name: 'opq/sub/old2', data: '2' },
-      { name: 'data/orig', data: 'link me', mode: 0o640 }, { name: 'usr/bin/setuid-tool', data: '#!/bin/sh\n', mode: 0o4755 },
-    ],
-    [
-      { name: 'etc/.wh.gone' }, { name: 'opq/new', data: 'n' }, { name: 'opq/.wh..wh..opq' },
-      { name: 'data/alias', type: 'hardlink', linkname: 'data/orig' },
-    ],
-  ], { arch: hostArch() }));
-  registry.push(layout, 'layers', 'test/layers:v2', 'v2s2');
+  // several layers made by umoci: whiteouts, an opaque directory, hard links and modes
+  const tree = tmp('coop-tree-');
+  const files: [string, string, number][] = [['etc/gone', 'x', 0o644], ['opq/old1', '1', 0o644], ['opq/sub/old2', '2', 0o644], ['data/orig', 'link me', 0o640], ['usr/bin/setuid-tool', '#!/bin/sh\n', 0o4755]];
+  for (const [name, data, mode] of files) {
+    mkdirSync(join(tree, dirname(name)), { recursive: true });
+    writeFileSync(join(tree, name), data);
+    chmodSync(join(tree, name), mode);
+  }
+  linkSync(join(tree, 'data/orig'), join(tree, 'data/alias'));
+  const opq = tmp('coop-opq-');
+  writeFileSync(join(opq, 'new'), 'n');
+  umoci.create('layers').insert('layers', busyboxRootfs(), '/').insert('layers', tree, '/').whiteout('layers', '/etc/gone').insert('layers', opq, '/opq', true);
+  registry.push(umoci, 'layers', 'test/layers:oci');
+  registry.push(umoci, 'layers', 'test/layers:v2', 'v2s2');
+  await basicRegistry.start();
+  basicRegistry.push(umoci, 'layers', 'test/layers:oci');
   proxy = await new AuthProxy(registry.host, 'alice', 's3cret').start();
   } catch (e) {
     console.error(e); // uvu does not show what failed in a before hook
@@ -65,6 +70,7 @@ test.before(async () => {
 });
 test.after(() => {
   registry.stop();
+  basicRegistry.stop();
   proxy?.stop();
 });
 
@@ -90,18 +96,37 @@ test('coop build pulls from the registry, runs setup with [i/N] headers, and box
   assert.not.ok(readdirSync(join(home, 'rootfs')).some((n) => n.startsWith('.')), 'no temporary directories left');
 });
 
-test('a multi-layer Docker v2 image: deleted files absent, opaque dir with only upper entries, hard links, modes', async () => {
-  const m = await fetch(`http://${registry.host}/v2/test/layers/manifests/v2`, { headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json' } });
-  assert.is(m.headers.get('content-type'), 'application/vnd.docker.distribution.manifest.v2+json');
-  const ws = project(`${registry.host}/test/layers:v2`);
-  const r = await coop(['run', '--', 'sh', '-c', 'ls /etc/gone 2>/dev/null || echo gone; ls -A /opq; stat -c %i /data/orig /data/alias; stat -c %a /data/orig /usr/bin/setuid-tool'], { cwd: ws, env: env() });
+for (const [tag, kind] of [['oci', 'OCI'], ['v2', 'Docker v2']]) {
+  test(`a multi-layer ${kind} image made by umoci: deleted files absent, opaque dir with only upper entries, hard links, modes`, async () => {
+    const m = await fetch(`http://${registry.host}/v2/test/layers/manifests/${tag}`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json' } });
+    assert.is(m.headers.get('content-type'), tag === 'oci' ? 'application/vnd.oci.image.manifest.v1+json' : 'application/vnd.docker.distribution.manifest.v2+json');
+    const ws = project(`${registry.host}/test/layers:${tag}`);
+    const r = await coop(['run', '--', 'sh', '-c', 'ls /etc/gone 2>/dev/null || echo gone; ls -A /opq; stat -c %i /data/orig /data/alias; stat -c %a /data/orig /usr/bin/setuid-tool'], { cwd: ws, env: env() });
+    assert.is(r.code, 0, r.stderr);
+    const [gone, opqList, ino1, ino2, mode1, mode2] = r.stdout.trim().split('\n');
+    assert.is(gone, 'gone');
+    assert.is(opqList, 'new');
+    assert.is(ino1, ino2);
+    assert.is(mode1, '640');
+    assert.is(mode2, '4755');
+  });
+}
+
+test('a registry with htpasswd basic auth: refused without credentials, built with them', async () => {
+  const ws = project(`${basicRegistry.host}/test/layers:oci`);
+  const anonymous = await coop(['build'], { cwd: ws, env: env({ DOCKER_CONFIG: tmp('coop-docker-') }) });
+  assert.is(anonymous.code, 1);
+  assert.match(anonymous.stderr, /^coop: 127\.0\.0\.1:\d+ requires a login; add credentials to ~\/\.docker\/config\.json\n$/);
+  const wrongDir = tmp('coop-docker-');
+  writeFileSync(join(wrongDir, 'config.json'), JSON.stringify({ auths: { [basicRegistry.host]: { username: 'bob', password: 'wrong' } } }));
+  const wrong = await coop(['build'], { cwd: ws, env: env({ DOCKER_CONFIG: wrongDir }) });
+  assert.is(wrong.code, 1);
+  assert.match(wrong.stderr, /^coop: .*authentication required or refused .*; add credentials for 127\.0\.0\.1:\d+ to ~\/\.docker\/config\.json\n$/);
+  const dockerDir = tmp('coop-docker-');
+  writeFileSync(join(dockerDir, 'config.json'), JSON.stringify({ auths: { [basicRegistry.host]: { auth: Buffer.from('bob:hunter2').toString('base64') } } }));
+  const r = await coop(['run', '--', 'cat', '/opq/new'], { cwd: ws, env: env({ DOCKER_CONFIG: dockerDir }) });
   assert.is(r.code, 0, r.stderr);
-  const [gone, opq, ino1, ino2, mode1, mode2] = r.stdout.trim().split('\n');
-  assert.is(gone, 'gone');
-  assert.is(opq, 'new');
-  assert.is(ino1, ino2);
-  assert.is(mode1, '640');
-  assert.is(mode2, '4755');
+  assert.is(r.stdout, 'n');
 });
 
 test('a corrupted cached blob is noticed and downloaded again', async () => {

@@ -2,8 +2,8 @@
 // a build box, shown as `[i/N] command` with its output -> renamed atomically into
 // $COOP_HOME/rootfs/<hash>. A failed step leaves nothing half-built behind.
 import { randomBytes } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createReadStream, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join, posix } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { CoopConfig } from '../config/types.js';
 import { CoopError } from '../errors.js';
@@ -12,14 +12,15 @@ import { rootfsDir } from '../paths.js';
 import { planBuildStep } from '../sandbox/build-plan.js';
 import { prepareHost } from '../sandbox/prepare.js';
 import { HelperProcess } from '../sandbox/helper-process.js';
+import { APT_ONE_ID } from '../sandbox/etc-files.js';
 import { currentUser, hasRange, idMappingFor } from '../sandbox/idmap.js';
+import { isDirInRoot, resolveInRoot } from '../sandbox/in-root.js';
 import { removeTree } from '../sandbox/remove.js';
 import { spawnInUserns } from '../sandbox/userns.js';
 import { resolveImage, type ResolvedImage } from './pull.js';
 import type { RegistryOptions } from './registry.js';
 import { contentHash, readRecord, recipeFor, writeRecord } from './store.js';
 import { unpackLayers } from './unpack.js';
-import { createReadStream } from 'node:fs';
 
 export interface BuildOptions {
   config: CoopConfig;
@@ -108,15 +109,20 @@ async function step(dir: string, coopHome: string, command: string, imageEnv: Re
   }
 }
 
-/** Puts the host's resolv.conf in place for the build (name resolution), and gives back what was there. */
-function withResolvConf(dir: string): () => void {
-  const file = join(dir, 'etc', 'resolv.conf');
-  let host: string;
+/**
+ * Puts `text` at /etc/`name` of the rootfs for the build steps and gives back a function that
+ * restores what was there. The rootfs is untrusted: /etc is resolved inside it, never
+ * through a link to the host.
+ */
+function withEtcFile(root: string, name: string, text: string): () => void {
   try {
-    host = readFileSync('/etc/resolv.conf', 'utf8');
+    lstatSync(join(root, 'etc'));
   } catch {
-    return () => {};
+    mkdirSync(join(root, 'etc'));
   }
+  const etc = resolveInRoot(root, posix.join('/etc', posix.dirname(name)));
+  if (!etc || !lstatSync(etc).isDirectory()) return () => {};
+  const file = join(etc, posix.basename(name));
   let before: { link: string } | { text: string } | null = null;
   try {
     const st = lstatSync(file);
@@ -124,14 +130,25 @@ function withResolvConf(dir: string): () => void {
   } catch {
     // none
   }
-  mkdirSync(join(dir, 'etc'), { recursive: true });
   rmSync(file, { force: true });
-  writeFileSync(file, host);
+  writeFileSync(file, text);
   return () => {
     rmSync(file, { force: true });
     if (before && 'link' in before) symlinkSync(before.link, file);
     else if (before) writeFileSync(file, before.text);
   };
+}
+
+/** What the build steps need in /etc: the host's resolv.conf, and apt's setting for boxes of one id. */
+function buildEtc(root: string): () => void {
+  const undo: (() => void)[] = [];
+  try {
+    undo.push(withEtcFile(root, 'resolv.conf', readFileSync('/etc/resolv.conf', 'utf8')));
+  } catch {
+    // the host has none
+  }
+  if (!hasRange(idMappingFor(currentUser())) && isDirInRoot(root, '/etc/apt/apt.conf.d')) undo.push(withEtcFile(root, APT_ONE_ID.path, APT_ONE_ID.content));
+  return () => undo.reverse().forEach((f) => f());
 }
 
 /** Builds (or finds) the rootfs of a configuration. */
@@ -155,7 +172,7 @@ export async function buildImage(opts: BuildOptions): Promise<BuildResult> {
     await unpack(resolved, tmp, warn);
     const commands = [...packageCommands(recipe.packages), ...recipe.setup];
     if (commands.length) {
-      const restore = withResolvConf(tmp);
+      const restore = buildEtc(tmp);
       try {
         for (const [i, cmd] of commands.entries()) {
           const label = `[${i + 1}/${commands.length}]`;

@@ -9,8 +9,9 @@ import { posix } from 'node:path';
 import type { NetworkMode } from '../config/types.js';
 import type { SessionPaths } from '../paths.js';
 import { boxEnv, homeOf } from './env.js';
-import { groupFor, hostsFor, passwdFor } from './etc-files.js';
+import { APT_ONE_ID, groupFor, hostsFor, passwdFor } from './etc-files.js';
 import { HOST_EMPTY, type HostLayout } from './host-image.js';
+import { hasRange } from './idmap.js';
 import type { CreatePlan, FsOp, IdMapping, MountFlag, Namespace, ProcessSpec, StageOp } from './plan.js';
 
 /** Where a box's read-only base comes from. */
@@ -53,6 +54,8 @@ export interface BoxSpec {
   accounts: { passwd: string | null; group: string | null };
   /** Host /etc/resolv.conf content, copied into image boxes that have a network. */
   resolvConf: string | null;
+  /** The rootfs has /etc/apt/apt.conf.d (see APT_ONE_ID). */
+  apt?: boolean;
 }
 
 /** A named volume to create on the host before the box starts (seeded from a host path if it exists). */
@@ -178,6 +181,10 @@ function etcFiles(spec: BoxSpec, b: Builder, l: Layers, home: string, etcWritabl
   for (const [name, text] of content) {
     b.stage.push({ op: 'file', path: join(dir, name), mode: 0o644, content: text });
     if (!etcWritable) b.ops.push(bind(join(dir, name), `/etc/${name}`, 'ro'));
+  }
+  if (etcWritable && spec.apt && !hasRange(spec.idmap)) {
+    b.mkdirs(l.upper, join(dir, posix.dirname(APT_ONE_ID.path)));
+    b.stage.push({ op: 'file', path: join(dir, APT_ONE_ID.path), mode: 0o644, content: APT_ONE_ID.content });
   }
 }
 

@@ -16,6 +16,16 @@ export function groupFor(base: string | null, user: string): string {
   return [`${user}:x:0:`, ...lines.filter((l) => l.split(':')[0] !== user)].join('\n') + '\n';
 }
 
+/**
+ * apt drops privileges to its `_apt` user for downloads; in a box that has only one user id
+ * (no subordinate range) that user does not exist, so apt must stay root there. Written to
+ * /etc/apt/apt.conf.d of such boxes and build steps.
+ */
+export const APT_ONE_ID = {
+  path: 'apt/apt.conf.d/00coop-one-id',
+  content: '// Written by coop: this box has a single user id, so apt cannot switch to _apt.\nAPT::Sandbox::User "root";\n',
+};
+
 export function hostsFor(hostname: string): string {
   return `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${hostname}\n`;
 }

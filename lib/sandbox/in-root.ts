@@ -49,6 +49,16 @@ export function readFileInRoot(root: string, boxPath: string): string | null {
   }
 }
 
+/** True when boxPath names a directory of the rootfs. */
+export function isDirInRoot(root: string, boxPath: string): boolean {
+  const host = resolveInRoot(root, boxPath);
+  try {
+    return host !== null && lstatSync(host).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 /** True when boxPath names an executable regular file of the rootfs. */
 export function isExecutableInRoot(root: string, boxPath: string): boolean {
   const host = resolveInRoot(root, boxPath);

@@ -1,7 +1,7 @@
 // Images from a real registry on loopback (docker-registry, filled with skopeo) and from
 // local layouts and archives, turned into rootfs directories by `coop build`.
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { test } from 'uvu';
@@ -351,6 +351,18 @@ test('local sources: oci:DIR:TAG, oci-archive:FILE, docker-archive:FILE', async 
     assert.is(r.stdout, `${note}\n`, image);
   }
   assert.ok(existsSync(archive));
+});
+
+test('an image whose /etc links to a host directory: the build writes nothing there', async () => {
+  const victim = tmp('coop-victim-');
+  const bad = new Layout();
+  bad.tag('latest', bad.image([busyboxLayer(), [{ name: 'etc', type: 'symlink', linkname: victim }]], { arch: hostArch() }));
+  const ws = project(`oci:${bad.dir}:latest`, 'setup = ["true"]\n');
+  const before = statSync(victim).mtimeMs;
+  const r = await coop(['build'], { cwd: ws, env: env() });
+  assert.is(r.code, 0, r.stderr);
+  assert.equal(readdirSync(victim), []);
+  assert.is(statSync(victim).mtimeMs, before, 'nothing was even written there for a while');
 });
 
 test('file owners survive unpacking when there is a range to map them to; otherwise one warning', async () => {

@@ -1,0 +1,98 @@
+// Plans are data: a BoxSpec turned into the ordered operations coop-helper will execute,
+// checked here without a kernel.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { sessionPaths } from '../../lib/paths.js';
+import { planBox, PlanError, type BoxSpec } from '../../lib/sandbox/box-plan.js';
+import { planBuildStep } from '../../lib/sandbox/build-plan.js';
+import type { IdMapping } from '../../lib/sandbox/plan.js';
+
+const ONE_ID: IdMapping = { uid: [{ inside: 0, outside: 1000, count: 1 }], gid: [{ inside: 0, outside: 1000, count: 1 }], tools: null, setgroups: 'deny' };
+const RANGE: IdMapping = {
+  uid: [{ inside: 0, outside: 1000, count: 1 }, { inside: 1, outside: 200000, count: 65536 }],
+  gid: [{ inside: 0, outside: 1000, count: 1 }, { inside: 1, outside: 200000, count: 65536 }],
+  tools: { newuidmap: '/usr/bin/newuidmap', newgidmap: '/usr/bin/newgidmap' },
+  setgroups: 'allow',
+};
+
+function spec(more: Partial<BoxSpec> = {}): BoxSpec {
+  return {
+    name: 'web', coopHome: '/h/.coop', paths: sessionPaths('/h/.coop', 'web'), rootfs: { kind: 'dir', path: '/images/deb' },
+    workspace: { host: '/src/app', path: '/workspace' }, mounts: [], persist: ['.cache'], network: 'none', hostname: '', user: 'coop',
+    shell: '/bin/bash', env: { FOO: 'bar' }, term: 'xterm-256color', lang: 'C.UTF-8', created: 1_700_000_000, idmap: ONE_ID, init: 'box',
+    hostHome: '/h', accounts: { passwd: null, group: null }, resolvConf: 'nameserver 10.0.0.1\n', ...more,
+  };
+}
+const targets = (s: BoxSpec) => planBox(s).plan.ops.map((o) => ('target' in o && o.op === 'mount' ? o.target : o.path));
+
+test('an image box: overlay root first, then /proc, /dev, the workspace, mounts, persist dirs — in that order', () => {
+  const s = spec({ mounts: [{ kind: 'path', host: '/h/.gitconfig', box: '~/.gitconfig', readonly: true }, { kind: 'volume', name: 'cfg', box: '~/.claude', readonly: false }] });
+  const { plan, volumes } = planBox(s);
+  const t = targets(s);
+  assert.equal(t[0], '/');
+  assert.equal(plan.ops[0], {
+    op: 'mount', fstype: 'overlay', source: 'overlay', target: '/', flags: [],
+    data: 'lowerdir=/images/deb,upperdir=/h/.coop/sessions/web/upper,workdir=/h/.coop/sessions/web/work,userxattr,volatile',
+  });
+  const at = (p: string) => t.indexOf(p);
+  assert.ok(at('/proc') > 0 && at('/dev') < at('/dev/pts') && at('/dev/pts') < at('/workspace'));
+  assert.ok(at('/workspace') < at('/home/coop/.gitconfig') && at('/home/coop/.gitconfig') < at('/home/coop/.claude') && at('/home/coop/.claude') < at('/home/coop/.cache'));
+  const git = plan.ops[at('/home/coop/.gitconfig')]!;
+  assert.equal(git, { op: 'mount', fstype: '', source: '/h/.gitconfig', target: '/home/coop/.gitconfig', data: '', flags: ['bind', 'rec', 'ro'] });
+  assert.equal(volumes, [{ dir: '/h/.coop/volumes/cfg', seed: '/h/.claude' }]);
+  assert.equal(plan.namespaces, ['user', 'mount', 'pid', 'uts', 'ipc', 'net']);
+  assert.is(plan.loopback, true);
+  assert.is(plan.hostname, 'web');
+  assert.is(plan.root, '/h/.coop/sessions/web/root');
+});
+
+test('coop writes the account, hostname and hosts into the upper /etc; resolv.conf only with a network', () => {
+  const files = (s: BoxSpec) => planBox(s).plan.stage.flatMap((o) => (o.op === 'file' ? [o.path.replace('/h/.coop/sessions/web/upper', '')] : []));
+  assert.equal(files(spec()), ['/etc/passwd', '/etc/group', '/etc/hostname', '/etc/hosts']);
+  assert.ok(files(spec({ network: 'host' })).includes('/etc/resolv.conf'));
+  const passwd = planBox(spec()).plan.stage.find((o) => o.op === 'file' && o.path.endsWith('/passwd'));
+  assert.match((passwd as { content: string }).content, /^coop:x:0:0:coop:\/home\/coop:\/bin\/bash\n/);
+});
+
+test('apt is told to stay root only in boxes of one id whose rootfs has apt', () => {
+  const apt = (s: BoxSpec) => planBox(s).plan.stage.find((o) => o.op === 'file' && o.path.endsWith('/etc/apt/apt.conf.d/00coop-one-id'));
+  assert.match((apt(spec({ apt: true })) as { content: string }).content, /APT::Sandbox::User "root";/);
+  assert.is(apt(spec({ apt: true, idmap: RANGE })), undefined);
+  assert.is(apt(spec({ apt: false })), undefined);
+});
+
+test('network "host" keeps the host network namespace and brings up nothing', () => {
+  const { plan } = planBox(spec({ network: 'host' }));
+  assert.not.ok(plan.namespaces.includes('net'));
+  assert.is(plan.loopback, false);
+});
+
+test('a one-shot box: upper on a private tmpfs, nothing persisted, the command with a from-scratch environment', () => {
+  const { plan } = planBox(spec({ init: 'run', command: { argv: ['id', '-u'] } }));
+  assert.equal(plan.stage[0], { op: 'mount', fstype: 'tmpfs', source: 'coop-stage', target: '/h/.coop/stage', data: 'mode=700', flags: ['nosuid', 'nodev'] });
+  assert.not.ok(targets(spec({ init: 'run', command: { argv: ['id'] } })).includes('/home/coop/.cache'));
+  assert.equal(plan.process!.argv, ['id', '-u']);
+  assert.is(plan.process!.cwd, '/workspace');
+  assert.is(plan.process!.env.FOO, 'bar');
+  assert.is(plan.process!.env.HOME, '/home/coop');
+  assert.is(plan.process!.env.PATH !== undefined, true);
+  assert.not.ok('SSH_AUTH_SOCK' in plan.process!.env);
+});
+
+test('bad specs are refused before anything runs', () => {
+  assert.throws(() => planBox(spec({ init: 'run' })), (e: Error) => e instanceof PlanError && /no command/.test(e.message));
+  assert.throws(() => planBox(spec({ network: 'veth' })), /veth/);
+  assert.throws(() => planBox(spec({ mounts: [{ kind: 'path', host: '/x', box: 'relative/path', readonly: false }] })), /relative\/path/);
+});
+
+test('a build step: the rootfs bound as /, in-box root, noninteractive apt, no network namespace', () => {
+  const p = planBuildStep({ rootfs: '/h/.coop/rootfs/.build-x', coopHome: '/h/.coop', idmap: ONE_ID, command: 'apt-get update', imageEnv: { PATH: '/custom/bin' } });
+  assert.equal(p.ops[0], { op: 'mount', fstype: '', source: '/h/.coop/rootfs/.build-x', target: '/', data: '', flags: ['bind', 'rec'] });
+  assert.not.ok(p.namespaces.includes('net'));
+  assert.equal(p.process!.argv, ['/bin/sh', '-c', 'apt-get update']);
+  assert.is(p.process!.env.DEBIAN_FRONTEND, 'noninteractive');
+  assert.is(p.process!.env.PATH, '/custom/bin');
+  assert.is(p.process!.uid, 0);
+});
+
+test.run();

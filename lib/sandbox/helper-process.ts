@@ -122,13 +122,13 @@ export class HelperProcess {
     });
   }
 
-  /** Sends a signal to the helper (a run-mode helper passes it on to the box's command). */
   /** A terminal process started with a size (EnterPlan.terminal): its new window size. */
   resize(cols: number, rows: number): void {
     const sock = this.child.stdio[3] as unknown as Writable | null;
     if (sock && !sock.destroyed) sock.write(`W ${cols} ${rows}\n`);
   }
 
+  /** Sends a signal to the helper (a run-mode helper passes it on to the box's command). */
   kill(signal: NodeJS.Signals = 'SIGTERM'): void {
     try {
       this.child.kill(signal);

@@ -4,11 +4,15 @@
 // summary per file, which we add up). Files under the folders listed in PRIVILEGE_SUITES
 // exercise the kernel sandbox; when this runner is root and COOP_TEST_USERS names
 // ordinary users (".ci/run" creates them), those files run again as each of them.
-// The last line is always `N passed, M failed[, K skipped]`.
+// Every process gets COOP_TEST_SHARED: a directory readable by all of them (removed at the
+// end), where a root run can leave what only root can make for the ordinary users' runs.
+// Lines a test prints starting with "skipped:" are shown. The last line is always
+// `N passed, M failed[, K skipped]`.
 //
 // Usage: node dist/test/run.js [substring ...]   (only files whose path contains one)
 import { spawn } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -42,16 +46,15 @@ function parseUvu(output: string): Totals | null {
   return { passed, failed: total - passed, skipped };
 }
 
-function runJob(job: Job): Promise<{ totals: Totals; output: string; code: number | null }> {
-  const rel = relative(root, job.file);
+function runJob(job: Job, shared: string): Promise<{ totals: Totals; output: string; code: number | null }> {
   const [cmd, args] = job.user
     ? ['runuser', ['-u', job.user, '--', 'env', `PATH=${process.env.PATH}`, `HOME=/home/${job.user}`,
-        `COOP_TEST_AS=${job.user}`, process.execPath, job.file]]
+        `COOP_TEST_AS=${job.user}`, `COOP_TEST_SHARED=${shared}`, process.execPath, job.file]]
     : [process.execPath, [job.file]];
   return new Promise((resolve) => {
     const child = spawn(cmd as string, args as string[], {
       cwd: root,
-      env: job.user ? { PATH: process.env.PATH ?? '/usr/bin:/bin' } : { ...process.env, FORCE_COLOR: '0' },
+      env: job.user ? { PATH: process.env.PATH ?? '/usr/bin:/bin' } : { ...process.env, FORCE_COLOR: '0', COOP_TEST_SHARED: shared },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -64,7 +67,6 @@ function runJob(job: Job): Promise<{ totals: Totals; output: string; code: numbe
       if (parsed && code !== 0 && parsed.failed === 0) totals.failed = 1;
       resolve({ totals, output, code });
     });
-    void rel;
   });
 }
 
@@ -81,9 +83,11 @@ async function main() {
     if (PRIVILEGE_SUITES.includes(suite)) for (const user of users) jobs.push({ file, user });
   }
   const sum: Totals = { passed: 0, failed: 0, skipped: 0 };
+  const shared = mkdtempSync(join(tmpdir(), 'coop-test-shared-'));
+  chmodSync(shared, 0o755);
   for (const job of jobs) {
     const label = relative(join(root, 'dist'), job.file) + (job.user ? ` (as ${job.user})` : '');
-    const { totals, output } = await runJob(job);
+    const { totals, output } = await runJob(job, shared);
     sum.passed += totals.passed;
     sum.failed += totals.failed;
     sum.skipped += totals.skipped;
@@ -91,7 +95,9 @@ async function main() {
     console.log(`${mark} ${label}: ${totals.passed} passed, ${totals.failed} failed` +
       (totals.skipped ? `, ${totals.skipped} skipped` : ''));
     if (totals.failed || process.env.COOP_TEST_VERBOSE) console.log(output.replace(/^/gm, '     | '));
+    else for (const line of output.split('\n').filter((l) => l.startsWith('skipped:'))) console.log(`     | ${line}`);
   }
+  rmSync(shared, { recursive: true, force: true });
   console.log(`${sum.passed} passed, ${sum.failed} failed` + (sum.skipped ? `, ${sum.skipped} skipped` : ''));
   process.exitCode = sum.failed ? 1 : 0;
 }

@@ -14,7 +14,7 @@ import { prepareHost } from '../sandbox/prepare.js';
 import { HelperProcess } from '../sandbox/helper-process.js';
 import { APT_ONE_ID } from '../sandbox/etc-files.js';
 import { currentUser, hasRange, idMappingFor } from '../sandbox/idmap.js';
-import { isDirInRoot, resolveInRoot } from '../sandbox/in-root.js';
+import { isPlainDirInRoot, resolveInRoot } from '../sandbox/in-root.js';
 import { removeTree } from '../sandbox/remove.js';
 import { spawnInUserns } from '../sandbox/userns.js';
 import { resolveImage, type ResolvedImage } from './pull.js';
@@ -147,7 +147,7 @@ function buildEtc(root: string): () => void {
   } catch {
     // the host has none
   }
-  if (!hasRange(idMappingFor(currentUser())) && isDirInRoot(root, '/etc/apt/apt.conf.d')) undo.push(withEtcFile(root, APT_ONE_ID.path, APT_ONE_ID.content));
+  if (!hasRange(idMappingFor(currentUser())) && isPlainDirInRoot(root, '/etc/apt/apt.conf.d')) undo.push(withEtcFile(root, APT_ONE_ID.path, APT_ONE_ID.content));
   return () => undo.reverse().forEach((f) => f());
 }
 

@@ -54,7 +54,7 @@ export interface BoxSpec {
   accounts: { passwd: string | null; group: string | null };
   /** Host /etc/resolv.conf content, copied into image boxes that have a network. */
   resolvConf: string | null;
-  /** The rootfs has /etc/apt/apt.conf.d (see APT_ONE_ID). */
+  /** The rootfs has /etc/apt/apt.conf.d, symlinks nowhere on the way (see APT_ONE_ID). */
   apt?: boolean;
 }
 

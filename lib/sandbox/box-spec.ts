@@ -7,7 +7,7 @@ import { coopHome as defaultHome, sessionPaths } from '../paths.js';
 import type { BoxMount, BoxSpec } from './box-plan.js';
 import { baseAccounts, resolveShell } from './etc-files.js';
 import { currentUser, idMappingFor } from './idmap.js';
-import { isDirInRoot, isExecutableInRoot } from './in-root.js';
+import { isPlainDirInRoot, isExecutableInRoot } from './in-root.js';
 import { resolveRootfs, rootfsDirOf } from './rootfs.js';
 
 export interface BoxRequest {
@@ -95,6 +95,6 @@ export function boxSpecFor(req: BoxRequest): BoxSpec {
     hostHome: user.home,
     accounts: baseAccounts(rootDir),
     resolvConf: readOrNull('/etc/resolv.conf'),
-    apt: isDirInRoot(rootDir, '/etc/apt/apt.conf.d'),
+    apt: isPlainDirInRoot(rootDir, '/etc/apt/apt.conf.d'),
   };
 }

@@ -49,11 +49,11 @@ export function readFileInRoot(root: string, boxPath: string): string | null {
   }
 }
 
-/** True when boxPath names a directory of the rootfs. */
-export function isDirInRoot(root: string, boxPath: string): boolean {
+/** True when boxPath is a directory of the rootfs reached without following a symlink. */
+export function isPlainDirInRoot(root: string, boxPath: string): boolean {
   const host = resolveInRoot(root, boxPath);
   try {
-    return host !== null && lstatSync(host).isDirectory();
+    return host === join(root, boxPath) && lstatSync(host).isDirectory();
   } catch {
     return false;
   }

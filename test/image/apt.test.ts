@@ -1,9 +1,10 @@
 // `packages.apt` on a real Debian: a rootfs made by debootstrap from Debian's archive (the
 // one test that uses the network beyond loopback), turned into an OCI layout by umoci and
-// built by `coop build`. debootstrap needs root; the archive may be unreachable — either
-// way the tests are skipped with the reason.
+// built by `coop build`. debootstrap needs root: the root run leaves the layout in the
+// runner's COOP_TEST_SHARED directory for the ordinary users' runs. Without root or its
+// layout, or without the archive, the tests are skipped with the reason.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -12,10 +13,13 @@ import { coop } from '../helpers/cli.js';
 import { tmp } from '../helpers/tmp.js';
 
 const MIRROR = process.env.COOP_TEST_DEBIAN_MIRROR ?? 'http://deb.debian.org/debian';
+const isRoot = process.getuid?.() === 0;
+const shared = process.env.COOP_TEST_SHARED;
+const layout = shared ? join(shared, 'debian-oci') : join(tmp('coop-debian-oci-'), 'layout');
 
 async function blocker(): Promise<string | null> {
-  if (process.getuid?.() !== 0) return 'debootstrap needs root';
-  if (spawnSync('debootstrap', ['--version']).error) return 'debootstrap is not installed';
+  if (!isRoot && !existsSync(join(layout, 'index.json'))) return 'debootstrap needs root, and no root run of this file left its image';
+  if (isRoot && spawnSync('debootstrap', ['--version']).error) return 'debootstrap is not installed';
   try {
     const res = await fetch(`${MIRROR}/dists/bookworm/Release`, { method: 'HEAD' });
     if (!res.ok) return `${MIRROR} answered ${res.status}`;
@@ -30,18 +34,17 @@ if (why) console.log(`skipped: packages.apt on a debootstrap'd Debian — ${why}
 const maybe = why ? test.skip : test;
 
 const home = tmp('coop-home-');
-let layout = '';
 
 test.before(async () => {
-  if (why) return;
+  if (why || !isRoot) return;
   const rootfs = join(tmp('coop-debootstrap-'), 'rootfs');
   execFileSync('debootstrap', ['--variant=minbase', 'bookworm', rootfs, MIRROR], { stdio: ['ignore', 'ignore', 'inherit'] });
-  layout = join(tmp('coop-debian-oci-'), 'layout');
   const umoci = (args: string[]) => execFileSync('umoci', args, { stdio: ['ignore', 'ignore', 'inherit'] });
   umoci(['init', '--layout', layout]);
   umoci(['new', '--image', `${layout}:bookworm`]);
   umoci(['config', '--image', `${layout}:bookworm`, '--os', 'linux', '--architecture', execFileSync('dpkg', ['--print-architecture']).toString().trim(), '--config.env', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin']);
   umoci(['insert', '--image', `${layout}:bookworm`, rootfs, '/']);
+  execFileSync('chmod', ['-R', 'a+rX', layout]); // for the ordinary users' runs
 });
 
 function project(extra: string): string {

@@ -15,6 +15,7 @@ import { HelperProcess } from '../sandbox/helper-process.js';
 import { APT_ONE_ID } from '../sandbox/etc-files.js';
 import { currentUser, hasRange, idMappingFor } from '../sandbox/idmap.js';
 import { isPlainDirInRoot, resolveInRoot } from '../sandbox/in-root.js';
+import type { IdMapping } from '../sandbox/plan.js';
 import { removeTree } from '../sandbox/remove.js';
 import { spawnInUserns } from '../sandbox/userns.js';
 import { resolveImage, type ResolvedImage } from './pull.js';
@@ -69,9 +70,9 @@ function env(resolved: ResolvedImage): Record<string, string> {
   return out;
 }
 
-async function unpack(resolved: ResolvedImage, dir: string, warn: (m: string) => void): Promise<void> {
+async function unpack(resolved: ResolvedImage, dir: string, idmap: IdMapping, warn: (m: string) => void): Promise<void> {
   // Owners are kept only where boxes can show them: through a subordinate id range (root too).
-  if (!hasRange(idMappingFor(currentUser()))) {
+  if (!hasRange(idmap)) {
     warn('no subordinate id range for you in /etc/subuid: every file of the image will belong to you (see docs/troubleshooting.md)');
     await unpackLayers(resolved.layers.map((l) => () => createReadStream(l.path)), dir, { chown: false });
     return;
@@ -89,9 +90,9 @@ async function unpack(resolved: ResolvedImage, dir: string, warn: (m: string) =>
 }
 
 /** Runs one command in the build box on dir; rejects with its exit code. */
-async function step(dir: string, coopHome: string, command: string, imageEnv: Record<string, string>, out: Writable | null, label: string): Promise<void> {
+async function step(dir: string, coopHome: string, idmap: IdMapping, command: string, imageEnv: Record<string, string>, out: Writable | null, label: string): Promise<void> {
   prepareHost(coopHome, []);
-  const plan = planBuildStep({ rootfs: dir, coopHome, idmap: idMappingFor(currentUser()), command, imageEnv });
+  const plan = planBuildStep({ rootfs: dir, coopHome, idmap, command, imageEnv });
   const h = new HelperProcess(plan, { argv0: 'coop-init', args: ['coop-build'], stdio: ['ignore', 'pipe', 'pipe'] });
   let tail = '';
   for (const s of [h.child.stdout, h.child.stderr]) {
@@ -140,14 +141,14 @@ function withEtcFile(root: string, name: string, text: string): () => void {
 }
 
 /** What the build steps need in /etc: the host's resolv.conf, and apt's setting for boxes of one id. */
-function buildEtc(root: string): () => void {
+function buildEtc(root: string, idmap: IdMapping): () => void {
   const undo: (() => void)[] = [];
   try {
     undo.push(withEtcFile(root, 'resolv.conf', readFileSync('/etc/resolv.conf', 'utf8')));
   } catch {
     // the host has none
   }
-  if (!hasRange(idMappingFor(currentUser())) && isPlainDirInRoot(root, '/etc/apt/apt.conf.d')) undo.push(withEtcFile(root, APT_ONE_ID.path, APT_ONE_ID.content));
+  if (!hasRange(idmap) && isPlainDirInRoot(root, '/etc/apt/apt.conf.d')) undo.push(withEtcFile(root, APT_ONE_ID.path, APT_ONE_ID.content));
   return () => undo.reverse().forEach((f) => f());
 }
 
@@ -168,16 +169,17 @@ export async function buildImage(opts: BuildOptions): Promise<BuildResult> {
   mkdirSync(rootfsDir(opts.coopHome), { recursive: true, mode: 0o700 });
   const tmp = join(rootfsDir(opts.coopHome), `.build-${hash.slice(0, 12)}-${randomBytes(4).toString('hex')}`);
   mkdirSync(tmp, { mode: 0o755 });
+  const idmap = idMappingFor(currentUser());
   try {
-    await unpack(resolved, tmp, warn);
+    await unpack(resolved, tmp, idmap, warn);
     const commands = [...packageCommands(recipe.packages), ...recipe.setup];
     if (commands.length) {
-      const restore = buildEtc(tmp);
+      const restore = buildEtc(tmp, idmap);
       try {
         for (const [i, cmd] of commands.entries()) {
           const label = `[${i + 1}/${commands.length}]`;
           opts.out?.write(`${label} ${cmd}\n`);
-          await step(tmp, opts.coopHome, cmd, env(resolved), opts.out ?? null, label);
+          await step(tmp, opts.coopHome, idmap, cmd, env(resolved), opts.out ?? null, label);
         }
       } finally {
         restore();
@@ -185,10 +187,10 @@ export async function buildImage(opts: BuildOptions): Promise<BuildResult> {
     }
     if (existsSync(target)) {
       // --no-cache gave the same content again: the rootfs in place (maybe in use) stays.
-      await removeTree([tmp], idMappingFor(currentUser()));
+      await removeTree([tmp], idmap);
     } else renameSync(tmp, target);
   } catch (e) {
-    await removeTree([tmp], idMappingFor(currentUser())).catch(() => rmSync(tmp, { recursive: true, force: true }));
+    await removeTree([tmp], idmap).catch(() => rmSync(tmp, { recursive: true, force: true }));
     throw e;
   }
   record();

@@ -27,13 +27,13 @@ export class BlobCache {
   /** True when the cached blob is there and still matches its digest; a damaged one is removed. */
   async verify(digest: string): Promise<boolean> {
     if (!this.has(digest)) return false;
-    const hash = createHash('sha256');
+    let got: string;
     try {
-      for await (const c of createReadStream(this.path(digest))) hash.update(c as Buffer);
+      got = await sha256File(this.path(digest));
     } catch {
       return false;
     }
-    if (`sha256:${hash.digest('hex')}` === digest) return true;
+    if (got === digest) return true;
     rmSync(this.path(digest), { force: true });
     return false;
   }
@@ -73,4 +73,11 @@ export class BlobCache {
     }
     return this.path(digest);
   }
+}
+
+/** The digest (`sha256:…`) of a file's content. */
+export async function sha256File(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const c of createReadStream(path)) h.update(c as Buffer);
+  return `sha256:${h.digest('hex')}`;
 }

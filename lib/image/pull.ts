@@ -5,7 +5,7 @@ import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmS
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { CoopError } from '../errors.js';
-import { BlobCache } from './cache.js';
+import { BlobCache, sha256File } from './cache.js';
 import { parseManifest, selectPlatform, type Descriptor, type ImageManifest } from './manifest.js';
 import { Progress } from './progress.js';
 import { formatReference, type ImageReference } from './reference.js';
@@ -79,19 +79,9 @@ export async function pullRegistry(ref: ImageReference, opts: PullOptions): Prom
       if (row !== null) progress.set(row, 'cached');
       return cache.path(d.digest);
     }
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const p = await cache.store(d.digest, await reg.blob(d.digest), d.size, row === null ? undefined : (n) => progress.advance(row, n));
-        if (row !== null) progress.set(row, 'done');
-        return p;
-      } catch (e) {
-        if (e instanceof CoopError) throw e;
-        // The connection broke in the middle of the blob: again, then give up clearly.
-        if (attempt < 3) continue;
-        const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message;
-        throw new CoopError('IMAGE_FAILED', `${what}: downloading ${d.digest.slice(0, 19)} failed (${cause}); what was downloaded is kept — run it again to resume`);
-      }
-    }
+    const p = await reg.blobInto(d.digest, (s) => cache.store(d.digest, s, d.size, row === null ? undefined : (n) => progress.advance(row, n)));
+    if (row !== null) progress.set(row, 'done');
+    return p;
   };
   const configPath = await fetchBlob(manifest.config, null);
   const rows = manifest.layers.map((l) => progress.add(l.digest.slice(7, 19), l.size));
@@ -144,12 +134,6 @@ export async function readOciLayout(dir: string, tag: string | null, opts: PullO
   const layers = [];
   for (const l of m.layers) layers.push({ digest: l.digest, path: await importBlob(cache, blob(l.digest), l.digest, l.size), mediaType: l.mediaType });
   return { digest, layers, config: readJson(configPath, `${what} config`) };
-}
-
-async function sha256File(path: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const c of createReadStream(path)) h.update(c as Buffer);
-  return `sha256:${h.digest('hex')}`;
 }
 
 /** Unpacks an archive (a tar file) into a temporary directory, safely. */

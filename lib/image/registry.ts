@@ -136,6 +136,28 @@ export class Registry {
     if (!res.body) throw new CoopError('IMAGE_FAILED', `blob ${digest}: empty response`);
     return Readable.fromWeb(res.body as never);
   }
+
+  /**
+   * Feeds a blob's stream to `consume`, downloading it again (with the same attempts and
+   * back-off as requests) when the connection breaks in the middle. A CoopError from either
+   * side (refusals, digest mismatches) is final.
+   */
+  async blobInto<T>(digest: string, consume: (s: Readable) => Promise<T>): Promise<T> {
+    const attempts = this.opts.attempts ?? 4;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await consume(await this.blob(digest));
+      } catch (e) {
+        if (e instanceof CoopError) throw e;
+        if (attempt < attempts) {
+          await backoff(attempt);
+          continue;
+        }
+        const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as { code?: string }).code ?? (e as Error).message;
+        throw new CoopError('IMAGE_FAILED', `${this.what('')}: downloading ${digest.slice(0, 19)} failed (${cause}); what was downloaded is kept — run it again to resume`);
+      }
+    }
+  }
 }
 
 const backoff = (attempt: number) => new Promise((r) => setTimeout(r, 250 * 2 ** (attempt - 1)));

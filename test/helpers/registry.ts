@@ -183,13 +183,13 @@ export class AuthProxy {
         res.writeHead(429, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [{ code: 'TOOMANYREQUESTS', message: 'slow down' }] }));
         return;
       }
-      // the registry goes away in the middle of this download
-      const die = req.url!.includes('/blobs/') && this.faults.dieOnBlob > 0 && --this.faults.dieOnBlob === 0;
       if (req.url!.includes('/blobs/') && this.faults.blob503 > 0) {
         this.faults.blob503--;
         res.writeHead(503).end('busy');
         return;
       }
+      // the registry goes away in the middle of this download
+      const die = req.url!.includes('/blobs/') && this.faults.dieOnBlob > 0 && --this.faults.dieOnBlob === 0;
       const [h, p] = this.upstream.split(':');
       const up = request({ host: h, port: Number(p), path: req.url, method: req.method, headers: { ...req.headers, authorization: '', host: this.upstream } }, (ur) => {
         res.writeHead(ur.statusCode!, ur.headers);

@@ -14,6 +14,7 @@
 #include "helper/process.h"
 #include "helper/mounts.h"
 #include "helper/report.h"
+#include "helper/seccomp.h"
 #include "helper/spawn.h"
 #include "helper/supervise.h"
 #include "helper/terminal.h"
@@ -34,6 +35,8 @@ void do_create(const Plan& plan) {
       pivot_into(plan.root);
     }
     setup_identity(plan);
+    if (plan.nest) nest_user_namespace(plan);
+    confine(plan.confine);
     run_init(plan, exitp[1], mask);
   }
   close(exitp[1]);
@@ -80,6 +83,7 @@ void do_enter(const Plan& plan) {
   mode_t mask = umask(0);
   umask(mask);
   std::string who = "box init " + std::to_string(plan.target_pid);
+  if (!plan.cgroup.empty()) join_cgroup(plan.cgroup, getpid());  // host path: before setns
   int pidfd = sys_pidfd_open(plan.target_pid);
   if (pidfd < 0) fail("pidfd_open", who, errno);
   // Checked after pidfd_open: if the start time still matches, the pidfd is the box's init.
@@ -102,6 +106,7 @@ void do_enter(const Plan& plan) {
   if (child < 0) fail("fork", "", errno);
   if (child == 0) {
     if (master >= 0) attach_terminal(master);
+    confine(plan.confine);
     exec_process(plan.process, !plan.setgroups_deny, mask);
   }
   close_status_fd();

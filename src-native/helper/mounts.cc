@@ -66,16 +66,24 @@ static unsigned long fs_flags(const MountOp& op) {
 }
 
 static void do_mount(int rootfd, const std::string& root, const MountOp& op) {
-  bool want_dir = true;
-  if (op.bind) {
-    struct stat st;
-    if (stat(op.source.c_str(), &st) != 0) {
-      if (op.optional) return report({"skipped", "stat", op.source, std::to_string(errno)});
-      fail("stat", op.source, errno);
+  int fd;
+  if (op.ifexists || op.self) {
+    // Masks and in-place remounts act on what is there and never create anything.
+    fd = resolve(rootfd, op.target, O_PATH);
+    if (fd < 0 && errno == ENOENT && op.ifexists) return;
+    if (fd < 0) fail("openat2", root + op.target, errno);
+  } else {
+    bool want_dir = true;
+    if (op.bind) {
+      struct stat st;
+      if (stat(op.source.c_str(), &st) != 0) {
+        if (op.optional) return report({"skipped", "stat", op.source, std::to_string(errno)});
+        fail("stat", op.source, errno);
+      }
+      want_dir = S_ISDIR(st.st_mode);
     }
-    want_dir = S_ISDIR(st.st_mode);
+    fd = ensure(rootfd, root, op.target, want_dir);
   }
-  int fd = ensure(rootfd, root, op.target, want_dir);
   char fdpath[64];
   snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", fd);
   unsigned long flags;
@@ -86,11 +94,13 @@ static void do_mount(int rootfd, const std::string& root, const MountOp& op) {
   }
   const char* data = op.data.empty() ? nullptr : op.data.c_str();
   const char* fstype = op.bind ? nullptr : op.fstype.c_str();
-  if (mount(op.source.c_str(), fdpath, fstype, flags, data) != 0) {
+  const char* source = op.self ? fdpath : op.source.c_str();
+  if (mount(source, fdpath, fstype, flags, data) != 0) {
     int err = errno;
     close(fd);
     if (op.optional) return report({"skipped", "mount", op.target, std::to_string(err)});
-    fail("mount " + (op.bind ? std::string("bind ") + op.source : op.fstype) + " on", root + op.target, err);
+    std::string what = op.self ? "bind" : op.bind ? "bind " + op.source : op.fstype;
+    fail("mount " + what + " on", root + op.target, err);
   }
   close(fd);
   if (op.bind && (op.readonly || op.nosuid || op.nodev || op.noexec)) {

@@ -45,6 +45,8 @@ static bool parse_mount(const Record& r, MountOp* op) {
     else if (f == "nosuid") op->nosuid = true;
     else if (f == "nodev") op->nodev = true;
     else if (f == "noexec") op->noexec = true;
+    else if (f == "ifexists") op->ifexists = true;
+    else if (f == "self") op->self = true;
     else return false;
   }
   return true;
@@ -117,6 +119,9 @@ static bool apply(const Record& r, Plan* p) {
     p->stage.push_back(op);
   } else if (k == "hostname" && r.size() == 2) p->hostname = r[1];
   else if (k == "loopback" && r.size() == 1) p->loopback = true;
+  else if (k == "nest" && r.size() == 1) p->nest = true;
+  else if (k == "cgroup" && r.size() == 2) p->cgroup = r[1];
+  else if (k == "confine" && r.size() == 2 && (r[1] == "default" || r[1] == "off")) p->confine = r[1];
   else if (k == "terminal" && (r.size() == 1 || r.size() == 3)) {
     p->terminal = true;
     if (r.size() == 3 && (!to_uint(r[1], &p->term_cols) || !to_uint(r[2], &p->term_rows))) return false;

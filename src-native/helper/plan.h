@@ -18,6 +18,8 @@ struct MountOp {
   std::string data;    // MOUNT: filesystem options; FILE: contents
   bool bind = false, recursive = false, readonly = false, optional = false;
   bool nosuid = false, nodev = false, noexec = false;
+  bool ifexists = false;  // MOUNT: skip when the target does not exist (never create it)
+  bool self = false;      // MOUNT bind: the source is the target itself, inside the root
   unsigned mode = 0755;  // MKDIR
 };
 
@@ -39,6 +41,9 @@ struct Plan {
   std::vector<MountOp> ops;    // paths inside root
   std::string hostname;
   bool loopback = false;
+  bool nest = false;       // create: the init moves into a nested user namespace (see spawn.h)
+  std::string cgroup;      // cgroup v2 directory the box's processes join ("" for none)
+  std::string confine;     // "default" (seccomp filter) | "off" | "" (nothing: userns-only helpers)
   std::string init_mode;  // run | box
   bool terminal = false;  // the command gets a terminal of the box, relayed to stdio
   // Enter mode with a size: stdio are pipes, not a terminal; the window size comes from

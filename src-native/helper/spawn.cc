@@ -2,9 +2,12 @@
 
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <string>
+#include <vector>
 
 #include "helper/compat.h"
 #include "helper/idmap.h"
@@ -39,11 +42,60 @@ pid_t clone_mapped(const Plan& plan, int flags) {
   }
   close(sync[0]);
   kill_on_fail(pid);
+  if (!plan.cgroup.empty()) join_cgroup(plan.cgroup, pid);
   write_idmaps(pid, plan);
   if (write(sync[1], "x", 1) != 1) fail("write", "sync pipe", errno);
   close(sync[1]);
   kill_on_fail(0);
   return pid;
+}
+
+}  // namespace coop
+
+namespace coop {
+
+static std::string identity_map(const std::vector<IdRange>& ranges) {
+  std::string out;
+  for (const IdRange& r : ranges)
+    out += std::to_string(r.inside) + " " + std::to_string(r.inside) + " " + std::to_string(r.count) + "\n";
+  return out;
+}
+
+static void write_map(const std::string& path, const std::string& text) {
+  int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) fail("open", path, errno);
+  if (write(fd, text.data(), text.size()) != ssize_t(text.size())) fail("write", path, errno);
+  close(fd);
+}
+
+void join_cgroup(const std::string& dir, pid_t pid) { write_map(dir + "/cgroup.procs", std::to_string(pid)); }
+
+void nest_user_namespace(const Plan& plan) {
+  int go[2];
+  if (pipe2(go, O_CLOEXEC) != 0) fail("pipe2", "", errno);
+  pid_t writer = fork();
+  if (writer < 0) fail("fork", "", errno);
+  if (writer == 0) {
+    // Stays in the outer namespace, where it may write the nested one's maps.
+    close(go[1]);
+    char byte;
+    ssize_t n;
+    while ((n = read(go[0], &byte, 1)) < 0 && errno == EINTR) {
+    }
+    if (n != 1) _exit(kSetupFailed);
+    std::string proc = "/proc/" + std::to_string(getppid());
+    write_map(proc + "/uid_map", identity_map(plan.uidmap));
+    write_map(proc + "/gid_map", identity_map(plan.gidmap));
+    _exit(0);
+  }
+  close(go[0]);
+  if (unshare(CLONE_NEWUSER) != 0) fail("unshare", "user (nested)", errno);
+  if (write(go[1], "x", 1) != 1) fail("write", "sync pipe", errno);
+  close(go[1]);
+  int status = 0;
+  while (waitpid(writer, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) _exit(kSetupFailed);  // the writer said why
 }
 
 }  // namespace coop

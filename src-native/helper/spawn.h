@@ -11,4 +11,14 @@ namespace coop {
 // parent kills the child, reports and exits.
 pid_t clone_mapped(const Plan& plan, int flags);
 
+// Moves the calling process (the box's init, its mounts done) into a new user namespace
+// nested in its own, mapping every id of the outer one to itself. Processes there keep
+// root's powers over the box's files but none over its mount, PID, UTS, IPC or network
+// namespaces, which the outer namespace owns: coop's mounts can no longer be unmounted,
+// moved or made writable, and copies of them in new mount namespaces are locked.
+void nest_user_namespace(const Plan& plan);
+
+// Moves process `pid` into the cgroup v2 directory `dir` (its limits then apply).
+void join_cgroup(const std::string& dir, pid_t pid);
+
 }  // namespace coop

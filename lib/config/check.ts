@@ -1,11 +1,13 @@
 // Checking that a value received from elsewhere (an IPC client) has the shape of a
 // resolved CoopConfig. Only own properties count; messages name the field.
+import { SIZE } from './schema.js';
 import type { CoopConfig } from './types.js';
 
-type Kind = 'string' | 'strings' | 'boolean' | 'count' | 'agent' | 'packages' | 'env' | 'mode';
+type Kind = 'string' | 'strings' | 'boolean' | 'count' | 'agent' | 'packages' | 'env' | 'mode' | 'seccomp' | 'size' | 'size?';
 
 const SHAPE: Record<string, Record<string, Kind>> = {
-  sandbox: { image: 'string', agent: 'agent', args: 'strings', shell: 'string', user: 'string', hostname: 'string', setup: 'strings', packages: 'packages', mounts: 'strings' },
+  sandbox: { image: 'string', agent: 'agent', args: 'strings', shell: 'string', user: 'string', hostname: 'string', setup: 'strings', packages: 'packages', mounts: 'strings',
+    seccomp: 'seccomp', tmpfs_size: 'size', memory: 'size?', pids: 'count' },
   workspace: { mount: 'string', path: 'string' },
   network: { mode: 'mode', ports: 'strings' },
   session: { persist: 'strings', auto_restart: 'boolean', restart_delay_ms: 'count' },
@@ -32,6 +34,11 @@ function check(kind: Kind, v: unknown): string | null {
       return v === null || (strings(v) && (v as string[]).length > 0) ? null : 'null or a non-empty array of strings';
     case 'mode':
       return v === 'host' || v === 'none' || v === 'veth' ? null : '"host", "none" or "veth"';
+    case 'seccomp':
+      return v === 'default' || v === 'off' ? null : '"default" or "off"';
+    case 'size':
+    case 'size?':
+      return (typeof v === 'string' && (SIZE.test(v) || (kind === 'size?' && v === ''))) ? null : 'a size such as "512m"';
     case 'packages':
       return isRecord(v) && Object.values(v).every(strings) ? null : 'a map of string arrays';
     case 'env':

@@ -6,7 +6,7 @@ export function defaultConfig(workspaceDir: string): CoopConfig {
   return {
     sandbox: {
       image: 'host', agent: null, args: [], shell: 'bash', user: 'coop', hostname: '',
-      setup: [], packages: {}, mounts: [],
+      setup: [], packages: {}, mounts: [], seccomp: 'default', tmpfs_size: '1g', memory: '', pids: 0,
     },
     workspace: { mount: workspaceDir, path: '/workspace' },
     env: {},

@@ -98,6 +98,9 @@ const packages: FieldCheck = (v) => {
   return out;
 };
 
+/** A size with an optional k/m/g suffix (tmpfs and cgroup notation). */
+export const SIZE = /^[1-9][0-9]*[kmgKMG]?$/;
+
 const USER = /^[a-z_][a-z0-9_-]{0,31}$/;
 const HOSTNAME = /^(?=.{1,63}$)[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/;
 
@@ -132,6 +135,14 @@ export const SCHEMA: Record<string, Record<string, FieldCheck>> = {
     setup: strArray(),
     packages,
     mounts: strArray((s, ctx) => formatMount(parseMountEntry(s, ctx.baseDir, ctx.home))),
+    seccomp: oneOf(['default', 'off']),
+    tmpfs_size: str((s) => {
+      if (!SIZE.test(s)) throw new Error(`"${s}" is not a size such as "512m" or "2g"`);
+    }),
+    memory: str((s) => {
+      if (s && !SIZE.test(s)) throw new Error(`"${s}" is not a size such as "512m" or "2g"`);
+    }),
+    pids: int(0),
   },
   workspace: {
     mount: str((s, ctx) => resolve(ctx.baseDir, s.startsWith('~/') ? `${ctx.home}/${s.slice(2)}` : s)),

@@ -29,6 +29,12 @@ agent = "claude"
 # in-box home on the right) and named volumes ("NAME:BOX", kept under ~/.coop/volumes).
 # mounts = ["~/.gitconfig:~/.gitconfig:ro", "claude-config:~/.claude"]
 
+# Limits and confinement (docs/security.md).
+# seccomp = "default"         # coop's system-call filter; "off" turns it off
+# tmpfs_size = "1g"           # each of /tmp, /dev/shm (and a \`coop run\` box's writable layer)
+# memory = ""                 # e.g. "4g": needs a delegated cgroup v2 subtree
+# pids = 0                    # e.g. 512: needs a delegated cgroup v2 subtree
+
 [workspace]
 # mount = "."                 # host directory bound read-write, relative to this file
 # path = "/workspace"         # where it appears in the box

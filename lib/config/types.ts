@@ -22,6 +22,14 @@ export interface SandboxSection {
   packages: Record<string, string[]>;
   /** Mount entries "host:box[:ro]" or "volume:box"; host sides already absolute (see MountSpec). */
   mounts: string[];
+  /** "default": coop's seccomp filter for every process of the box; "off": none. */
+  seccomp: 'default' | 'off';
+  /** Size limit of each tmpfs of a box (/tmp, /dev/shm, a one-shot box's writable layer), e.g. "1g". */
+  tmpfs_size: string;
+  /** Memory limit (e.g. "4g") in a delegated cgroup v2 subtree; "" for none. */
+  memory: string;
+  /** Limit on the number of processes in a delegated cgroup v2 subtree; 0 for none. */
+  pids: number;
 }
 
 export interface WorkspaceSection {

@@ -12,7 +12,7 @@ import { boxEnv, homeOf } from './env.js';
 import { APT_ONE_ID, groupFor, hostsFor, passwdFor } from './etc-files.js';
 import { HOST_EMPTY, type HostLayout } from './host-image.js';
 import { hasRange } from './idmap.js';
-import type { CreatePlan, FsOp, IdMapping, MountFlag, Namespace, ProcessSpec, StageOp } from './plan.js';
+import type { Confinement, CreatePlan, FsOp, IdMapping, MountFlag, Namespace, ProcessSpec, StageOp } from './plan.js';
 
 /** Where a box's read-only base comes from. */
 export type RootfsSource = { kind: 'host'; layout: HostLayout } | { kind: 'dir'; path: string };
@@ -56,6 +56,15 @@ export interface BoxSpec {
   resolvConf: string | null;
   /** The rootfs has /etc/apt/apt.conf.d, symlinks nowhere on the way (see APT_ONE_ID). */
   apt?: boolean;
+  /** `sandbox.seccomp`. */
+  confine: Confinement;
+  /** `sandbox.tmpfs_size`: the size of each tmpfs of the box. */
+  tmpfsSize: string;
+  /**
+   * Let nested PID namespaces mount a /proc of their own (bubblewrap's `--proc` inside the
+   * box). Never for a root caller: a fresh /proc gives uid 0 write access to kernel sysctls.
+   */
+  nestedProc: boolean;
 }
 
 /** A named volume to create on the host before the box starts (seeded from a host path if it exists). */
@@ -124,7 +133,7 @@ class Builder {
 function layersFor(spec: BoxSpec, b: Builder): Layers {
   if (spec.init === 'run') {
     const stage = join(spec.coopHome, 'stage');
-    b.stage.push({ op: 'mount', fstype: 'tmpfs', source: 'coop-stage', target: stage, data: 'mode=700', flags: ['nosuid', 'nodev'] });
+    b.stage.push({ op: 'mount', fstype: 'tmpfs', source: 'coop-stage', target: stage, data: `mode=700,size=${spec.tmpfsSize}`, flags: ['nosuid', 'nodev'] });
     const l = { root: join(stage, 'root'), upper: join(stage, 'upper'), work: join(stage, 'work'), files: join(stage, 'files') };
     b.mkdirs(stage, l.root);
     b.mkdirs(stage, l.upper);
@@ -188,10 +197,35 @@ function etcFiles(spec: BoxSpec, b: Builder, l: Layers, home: string, etcWritabl
   }
 }
 
-export function systemOps(newNet: boolean): FsOp[] {
+/** Kernel interfaces under /proc that a box may read but never write (podman's list). */
+export const PROC_READONLY = ['/proc/sys', '/proc/sysrq-trigger', '/proc/irq', '/proc/bus', '/proc/fs', '/proc/asound'];
+/** Files and directories of /proc and /sys hidden behind /dev/null or an empty tmpfs. */
+export const MASKED_FILES = ['/proc/kcore', '/proc/keys', '/proc/key-users', '/proc/timer_list', '/proc/timer_stats', '/proc/sched_debug', '/proc/latency_stats', '/proc/kallsyms', '/proc/kmsg'];
+export const MASKED_DIRS = ['/proc/acpi', '/proc/scsi', '/proc/driver', '/sys/firmware', '/sys/kernel/debug', '/sys/kernel/tracing', '/sys/kernel/security', '/sys/fs/selinux'];
+
+/** Where the buried /proc that allows nested ones lies (under /tmp's tmpfs; see systemOps). */
+export const NESTED_PROC = '/tmp/.coop-proc';
+
+/** An empty, read-only directory over `path` (it must exist; nothing is created). */
+const maskDir = (path: string): FsOp => mount('tmpfs', 'coop-mask', path, 'size=4k,mode=555', ['ro', 'nosuid', 'nodev', 'noexec', 'ifexists']);
+
+/**
+ * /proc, /dev, /dev/pts, /dev/shm, /tmp and /sys of a box, with the kernel's knobs read-only
+ * or masked. These mounts are made in the box's outer user namespace and so are locked for
+ * everything in the box (see CreatePlan.nest).
+ */
+export function systemOps(newNet: boolean, tmpfsSize: string, nestedProc = false): FsOp[] {
   const ops: FsOp[] = [mount('proc', 'proc', '/proc', '', ['nosuid', 'nodev', 'noexec'])];
+  // The kernel lets a nested PID namespace mount its own /proc (bubblewrap's --proc) only
+  // where some /proc of the box is "fully visible" (no locked mount over its contents).
+  // The box's /proc has masks, so a second one is mounted unmasked and then buried under
+  // /tmp's tmpfs: no path reaches it, and the kernel still finds it.
+  if (nestedProc) ops.push({ op: 'mkdir', path: NESTED_PROC, mode: 0o700 }, mount('proc', 'proc', NESTED_PROC, '', ['nosuid', 'nodev', 'noexec']));
+  for (const p of PROC_READONLY) ops.push(mount('', p, p, '', ['bind', 'self', 'rec', 'ro', 'nosuid', 'nodev', 'noexec', 'ifexists']));
+  for (const p of MASKED_FILES) ops.push(mount('', '/dev/null', p, '', ['bind', 'ro', 'nosuid', 'noexec', 'ifexists']));
+  for (const p of MASKED_DIRS.filter((d) => d.startsWith('/proc/'))) ops.push(maskDir(p));
   ops.push(mount('tmpfs', 'tmpfs', '/dev', 'mode=755,size=64k', ['nosuid']));
-  for (const dev of ['null', 'zero', 'full', 'random', 'urandom', 'tty']) ops.push(bind(`/dev/${dev}`, `/dev/${dev}`));
+  for (const dev of ['null', 'zero', 'full', 'random', 'urandom', 'tty']) ops.push(bind(`/dev/${dev}`, `/dev/${dev}`, 'nosuid', 'noexec'));
   ops.push(
     mount('devpts', 'devpts', '/dev/pts', 'newinstance,ptmxmode=0666,mode=620', ['nosuid', 'noexec']),
     { op: 'symlink', target: 'pts/ptmx', path: '/dev/ptmx' },
@@ -199,23 +233,44 @@ export function systemOps(newNet: boolean): FsOp[] {
     { op: 'symlink', target: '/proc/self/fd/0', path: '/dev/stdin' },
     { op: 'symlink', target: '/proc/self/fd/1', path: '/dev/stdout' },
     { op: 'symlink', target: '/proc/self/fd/2', path: '/dev/stderr' },
-    mount('tmpfs', 'tmpfs', '/dev/shm', 'mode=1777', ['nosuid', 'nodev']),
-    mount('tmpfs', 'tmpfs', '/tmp', 'mode=1777', ['nosuid', 'nodev']),
+    mount('tmpfs', 'tmpfs', '/dev/shm', `mode=1777,size=${tmpfsSize}`, ['nosuid', 'nodev']),
+    mount('tmpfs', 'tmpfs', '/tmp', `mode=1777,size=${tmpfsSize}`, ['nosuid', 'nodev']),
   );
-  // sysfs can only be mounted by the owner of the network namespace; otherwise bind the host's, read-only.
+  // sysfs can only be mounted by the owner of the network namespace; otherwise bind the
+  // host's. Read-only either way, recursively (the cgroup tree included).
   ops.push(
     newNet
       ? mount('sysfs', 'sysfs', '/sys', '', ['ro', 'nosuid', 'nodev', 'noexec', 'optional'])
       : bind('/sys', '/sys', 'rec', 'ro', 'nosuid', 'nodev', 'noexec', 'optional'),
   );
+  for (const p of MASKED_DIRS.filter((d) => d.startsWith('/sys/'))) ops.push(maskDir(p));
   return ops;
+}
+
+/** Host paths no mount may bring into a box (SPEC §12): the host root and kernel interfaces. */
+const FORBIDDEN_EXACT = ['/', '/dev', '/run'];
+const FORBIDDEN_TREES = ['/proc', '/sys'];
+
+const within = (path: string, dir: string) => path === dir || path.startsWith(dir === '/' ? '/' : `${dir}/`);
+
+/** Refuses a host mount that would expose the host's kernel interfaces or coop's own state. */
+export function checkHostMount(host: string, coopHome: string, what: string): void {
+  if (FORBIDDEN_EXACT.includes(host) || FORBIDDEN_TREES.some((t) => within(host, t))) {
+    throw new PlanError(`${what}: refusing to mount the host's ${host} into a box`);
+  }
+  if (within(coopHome, host) || within(host, coopHome)) {
+    throw new PlanError(`${what}: refusing to mount ${host}: it ${within(host, coopHome) ? 'is inside' : 'contains'} coop's state directory ${coopHome} (the daemon's socket, other boxes' files)`);
+  }
 }
 
 function userMounts(spec: BoxSpec, b: Builder, home: string): void {
   for (const m of spec.mounts) {
     const target = boxPath(m.box, home, `mount "${m.kind === 'path' ? m.host : m.name}"`);
     const flags: MountFlag[] = m.readonly ? ['rec', 'ro'] : ['rec'];
-    if (m.kind === 'path') b.ops.push(bind(m.host, target, ...flags));
+    if (m.kind === 'path') {
+      checkHostMount(m.host, spec.coopHome, `mount "${m.host}:${m.box}"`);
+      b.ops.push(bind(m.host, target, ...flags));
+    }
     else {
       const dir = join(spec.coopHome, 'volumes', m.name);
       const seed = m.box === '~' || m.box.startsWith('~/') ? join(spec.hostHome, m.box.slice(1)) : m.box;
@@ -230,6 +285,20 @@ function userMounts(spec: BoxSpec, b: Builder, home: string): void {
     b.mkdirs(spec.paths.dir, source);
     b.ops.push(bind(source, target, 'rec'));
   }
+}
+
+/**
+ * A workspace that contains $COOP_HOME (a box of your home directory) gets it hidden
+ * behind an empty read-only directory: the daemon's socket and other boxes' layers stay
+ * out of reach. A workspace inside $COOP_HOME is refused.
+ */
+function maskCoopHome(spec: BoxSpec, b: Builder, wsPath: string): void {
+  const ws = spec.workspace.host;
+  if (within(ws, spec.coopHome)) {
+    throw new PlanError(`workspace ${ws} is inside coop's state directory ${spec.coopHome}; choose another directory`);
+  }
+  if (!within(spec.coopHome, ws)) return;
+  b.ops.push(mount('tmpfs', 'coop-mask', join(wsPath, posix.relative(ws, spec.coopHome)), 'size=4k,mode=555', ['ro', 'nosuid', 'nodev', 'noexec']));
 }
 
 /** The environment of processes started in the box (the agent, shells, a run command). */
@@ -260,7 +329,8 @@ export function planBox(spec: BoxSpec): { plan: CreatePlan; volumes: VolumeToCre
   if (spec.rootfs.kind === 'host') etcWritable = hostRoot(b, l, spec.rootfs.layout);
   else b.ops.push(overlay(spec.rootfs.path, l.upper, l.work, '/'));
   etcFiles(spec, b, l, home, etcWritable);
-  b.ops.push(...systemOps(newNet), { op: 'mkdir', path: home, mode: 0o755 }, bind(spec.workspace.host, wsPath, 'rec'));
+  b.ops.push(...systemOps(newNet, spec.tmpfsSize, spec.nestedProc), { op: 'mkdir', path: home, mode: 0o755 }, bind(spec.workspace.host, wsPath, 'rec'));
+  maskCoopHome(spec, b, wsPath);
   userMounts(spec, b, home);
 
   const process: ProcessSpec | null = spec.command
@@ -276,6 +346,8 @@ export function planBox(spec: BoxSpec): { plan: CreatePlan; volumes: VolumeToCre
     ops: b.ops,
     hostname: spec.hostname || spec.name,
     loopback: newNet,
+    nest: true,
+    confine: spec.confine,
     init: { mode: spec.init, graceMs: spec.graceMs ?? 5000 },
     terminal: spec.init === 'run' && spec.terminal === true,
     process,

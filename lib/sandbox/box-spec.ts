@@ -1,6 +1,7 @@
 // Configuration + request -> BoxSpec: the one place that looks at the host (users, id
 // ranges, the rootfs's accounts, canonical paths) before planning.
 import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import type { CoopConfig } from '../config/types.js';
 import { CoopError } from '../errors.js';
 import { coopHome as defaultHome, sessionPaths } from '../paths.js';
@@ -63,6 +64,16 @@ export function newRunName(): string {
   return `run-${hex}`;
 }
 
+/** The canonical form of a path that may not exist yet: its nearest existing ancestor resolved. */
+export function canonicalPath(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    const parent = dirname(path);
+    return parent === path ? path : join(canonicalPath(parent), basename(path));
+  }
+}
+
 /** Gathers what planning needs from the host. Throws CoopError for bad input. */
 export function boxSpecFor(req: BoxRequest): BoxSpec {
   const { config } = req;
@@ -75,7 +86,7 @@ export function boxSpecFor(req: BoxRequest): BoxSpec {
   const env = req.callerEnv ?? process.env;
   return {
     name,
-    coopHome: home,
+    coopHome: canonicalPath(home),
     paths: sessionPaths(home, name),
     rootfs,
     workspace: { host: workspace, path: config.workspace.path },
@@ -96,5 +107,8 @@ export function boxSpecFor(req: BoxRequest): BoxSpec {
     accounts: baseAccounts(rootDir),
     resolvConf: readOrNull('/etc/resolv.conf'),
     apt: isPlainDirInRoot(rootDir, '/etc/apt/apt.conf.d'),
+    confine: config.sandbox.seccomp,
+    tmpfsSize: config.sandbox.tmpfs_size,
+    nestedProc: user.uid !== 0,
   };
 }

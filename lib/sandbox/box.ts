@@ -8,10 +8,11 @@ import { helperPath } from '../native.js';
 import type { SessionPaths } from '../paths.js';
 import { boxNamespaces, planBox, PlanError, processEnv, type BoxMount } from './box-plan.js';
 import { boxSpecFor } from './box-spec.js';
+import { createCgroup, removeCgroup } from './cgroup.js';
 import { encodePlan } from './encode.js';
 import { homeOf } from './env.js';
 import { HelperProcess, type StdioSlot } from './helper-process.js';
-import type { EnterPlan, IdMapping, Namespace } from './plan.js';
+import type { Confinement, EnterPlan, IdMapping, Namespace } from './plan.js';
 import { prepareHost } from './prepare.js';
 import { removeTree } from './remove.js';
 
@@ -35,6 +36,10 @@ export interface Box {
   /** The built rootfs directory the box stands on (image boxes; absent for host). */
   rootfs?: string;
   created: number;
+  /** `sandbox.seccomp` of the box: what processes started in it get (absent in old records: default). */
+  confine?: Confinement;
+  /** The box's cgroup v2 directory when it has limits (sandbox.memory, sandbox.pids). */
+  cgroup?: string;
 }
 
 /** What is written to sessions/<name>/box.json: the box without its environment. */
@@ -74,6 +79,7 @@ export async function createBox(opts: CreateBoxOptions): Promise<Box> {
       callerEnv: opts.callerEnv, baseDir: opts.baseDir,
     });
     planned = planBox({ ...spec, graceMs: opts.graceMs });
+    planned.plan.cgroup = createCgroup(spec.name, { memory: opts.config.sandbox.memory, pids: opts.config.sandbox.pids }) ?? undefined;
   } catch (e) {
     throw e instanceof PlanError ? new CoopError('CONFIG_INVALID', e.message) : e;
   }
@@ -90,6 +96,7 @@ export async function createBox(opts: CreateBoxOptions): Promise<Box> {
     await helper.ready;
   } catch (e) {
     await helper.outcome;
+    removeCgroup(planned.plan.cgroup);
     await removeTree([spec.paths.dir], spec.idmap).catch(() => rmSync(spec.paths.dir, { recursive: true, force: true }));
     throw e;
   }
@@ -100,6 +107,8 @@ export async function createBox(opts: CreateBoxOptions): Promise<Box> {
     name: spec.name, pid, startTime, namespaces: boxNamespaces(spec.network), idmap: spec.idmap, paths: spec.paths,
     workspace: spec.workspace, user: spec.user, home: homeOf(spec.user), shell: spec.shell, env,
     image: opts.config.sandbox.image, rootfs: spec.rootfs.kind === 'dir' ? spec.rootfs.path : undefined, created: spec.created,
+    confine: spec.confine,
+    cgroup: planned.plan.cgroup,
   };
   const { env: _secret, ...record } = box;
   writeFileSync(spec.paths.record, JSON.stringify(record, null, 2) + '\n', { mode: 0o600 });
@@ -160,6 +169,8 @@ export function enterPlan(box: Box, proc: BoxProcess): EnterPlan {
     target: { pid: box.pid, startTime: box.startTime },
     namespaces: box.namespaces,
     setgroups: box.idmap.setgroups,
+    confine: box.confine ?? 'default',
+    cgroup: box.cgroup,
     process: { argv: proc.argv, env: { ...box.env, ...proc.env }, cwd: proc.cwd ?? box.workspace.path, uid: 0, gid: 0 },
     terminal: proc.terminal,
   };
@@ -202,7 +213,7 @@ async function waitGone(box: Pick<Box, 'pid' | 'startTime'>, ms: number): Promis
  * up to its grace time), SIGKILL if it is still there after graceMs plus a margin, then
  * removes its root, upper and work directories. `persist` directories are kept.
  */
-export async function killBox(box: Pick<Box, 'pid' | 'startTime' | 'paths' | 'idmap'>, opts: { graceMs?: number; force?: boolean } = {}): Promise<void> {
+export async function killBox(box: Pick<Box, 'pid' | 'startTime' | 'paths' | 'idmap' | 'cgroup'>, opts: { graceMs?: number; force?: boolean } = {}): Promise<void> {
   const grace = opts.graceMs ?? 5000;
   if (isRunning(box)) {
     signal(box.pid, opts.force ? 'SIGKILL' : 'SIGTERM');
@@ -212,5 +223,6 @@ export async function killBox(box: Pick<Box, 'pid' | 'startTime' | 'paths' | 'id
     }
   }
   const p = box.paths;
+  removeCgroup(box.cgroup);
   await removeTree([p.root, p.upper, p.work, `${p.dir}/files`, p.record], box.idmap);
 }

@@ -2,7 +2,7 @@
 // a rootfs being built (bound read-write as /), with the host's network, /proc, /dev, /tmp.
 import { posix } from 'node:path';
 import { bind, systemOps } from './box-plan.js';
-import type { CreatePlan, IdMapping } from './plan.js';
+import type { Confinement, CreatePlan, IdMapping } from './plan.js';
 
 export interface BuildStep {
   /** The rootfs under construction (a host directory). */
@@ -13,6 +13,10 @@ export interface BuildStep {
   command: string;
   /** The image's own environment (its config Env), below coop's. */
   imageEnv?: Record<string, string>;
+  /** `sandbox.seccomp` (default "default"). */
+  confine?: Confinement;
+  /** `sandbox.tmpfs_size` (default "1g"). */
+  tmpfsSize?: string;
 }
 
 const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -27,12 +31,14 @@ export function planBuildStep(s: BuildStep): CreatePlan {
     idmap: s.idmap,
     root,
     stage: [
-      { op: 'mount', fstype: 'tmpfs', source: 'coop-stage', target: stage, data: 'mode=700', flags: ['nosuid', 'nodev'] },
+      { op: 'mount', fstype: 'tmpfs', source: 'coop-stage', target: stage, data: 'mode=700,size=64k', flags: ['nosuid', 'nodev'] },
       { op: 'mkdir', path: root, mode: 0o755 },
     ],
-    ops: [bind(s.rootfs, '/', 'rec'), ...systemOps(false)],
+    ops: [bind(s.rootfs, '/', 'rec'), ...systemOps(false, s.tmpfsSize ?? '1g')],
     hostname: 'coop-build',
     loopback: false,
+    nest: true,
+    confine: s.confine ?? 'default',
     init: { mode: 'run', graceMs: 5000 },
     process: {
       argv: ['/bin/sh', '-c', s.command],

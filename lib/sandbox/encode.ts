@@ -36,6 +36,9 @@ function createRecords(p: CreatePlan): WireRecord[] {
   }
   if (p.hostname) out.push(['hostname', p.hostname]);
   if (p.loopback) out.push(['loopback']);
+  if (p.nest) out.push(['nest']);
+  if (p.cgroup) out.push(['cgroup', p.cgroup]);
+  if (p.confine) out.push(['confine', p.confine]);
   out.push(['init', p.init.mode, String(p.init.graceMs)]);
   if (p.terminal) out.push(['terminal']);
   if (p.process) out.push(...processRecords(p.process));
@@ -48,6 +51,8 @@ function enterRecords(p: EnterPlan): WireRecord[] {
     ['target', String(p.target.pid), p.target.startTime],
     ['ns', ...p.namespaces],
     ['setgroups', p.setgroups],
+    ['confine', p.confine],
+    ...(p.cgroup ? [['cgroup', p.cgroup]] : []),
     ...processRecords(p.process),
     ...(p.terminal === true ? [['terminal']] : p.terminal ? [['terminal', String(p.terminal.cols), String(p.terminal.rows)]] : []),
   ];

@@ -21,7 +21,18 @@ export interface IdMapping {
   setgroups: 'allow' | 'deny';
 }
 
-export type MountFlag = 'bind' | 'rec' | 'ro' | 'nosuid' | 'nodev' | 'noexec' | 'optional';
+/**
+ * `optional`: skip (with a `skipped` report) when the source is missing or the mount fails;
+ * `ifexists`: skip silently when the target does not exist, and never create it (masks);
+ * `self`: a bind of the target onto itself (to change its flags in place).
+ */
+export type MountFlag = 'bind' | 'rec' | 'ro' | 'nosuid' | 'nodev' | 'noexec' | 'optional' | 'ifexists' | 'self';
+
+/**
+ * What confines every process of a box before it runs (SPEC §4.1): a new, empty session
+ * keyring and no_new_privs always; `default` adds coop's seccomp filter, `off` does not.
+ */
+export type Confinement = 'default' | 'off';
 
 /** One filesystem step, executed in order inside the new mount namespace. Targets are box paths. */
 export type FsOp =
@@ -65,6 +76,16 @@ export interface CreatePlan {
   hostname: string | null;
   /** Bring up loopback (only meaningful in a new network namespace). */
   loopback: boolean;
+  /**
+   * The init (and so every process of the box) moves into a user namespace nested in the
+   * box's own once the filesystem is built: coop's mounts are then locked, out of reach of
+   * in-box root (the way bubblewrap does it).
+   */
+  nest: boolean;
+  /** Confinement of the init and everything it starts; null for none (id-mapping helpers). */
+  confine: Confinement | null;
+  /** cgroup v2 directory the init joins before it starts (limits; see cgroup.ts). */
+  cgroup?: string;
   /** run: the init runs `process` and the box ends with it; box: the init waits for entered processes. */
   init: { mode: 'run' | 'box'; graceMs: number };
   /** run mode: the command gets a terminal of the box's own devpts, relayed to the caller's stdin/stdout. */
@@ -79,6 +100,10 @@ export interface EnterPlan {
   target: { pid: number; startTime: string };
   namespaces: Namespace[];
   setgroups: 'allow' | 'deny';
+  /** Confinement of the entered process (the box's setting). */
+  confine: Confinement;
+  /** The box's cgroup, joined before entering. */
+  cgroup?: string;
   process: ProcessSpec;
   /**
    * Give the process a terminal of the box's own devpts, relayed to the helper's stdio:

@@ -6,6 +6,7 @@ import { CoopError } from '../errors.js';
 import type { BoxMount } from './box-plan.js';
 import { planBox, PlanError } from './box-plan.js';
 import { boxSpecFor } from './box-spec.js';
+import { createCgroup, removeCgroup } from './cgroup.js';
 import { HelperProcess } from './helper-process.js';
 import { prepareHost } from './prepare.js';
 
@@ -69,6 +70,7 @@ export function run(opts: RunOptions): RunHandle {
       command: { argv: opts.cmd, cwd: opts.cwd }, callerEnv: opts.env, baseDir: opts.baseDir,
     });
     planned = planBox({ ...spec, terminal: opts.terminal });
+    planned.plan.cgroup = createCgroup(spec.name, { memory: opts.config.sandbox.memory, pids: opts.config.sandbox.pids }) ?? undefined;
   } catch (e) {
     const err = e instanceof PlanError ? new CoopError('CONFIG_INVALID', e.message) : e;
     return Object.assign(Promise.reject(err), { name: opts.name ?? '', stdin: null, stdout: null, stderr: null, kill() {} });
@@ -83,6 +85,7 @@ export function run(opts: RunOptions): RunHandle {
     env: { COOP_SESSION: spec.name, COOP_WORKSPACE: spec.workspace.host, COOP_CREATED: String(spec.created) },
   });
   const promise = helper.outcome.then(async (o): Promise<RunResult> => {
+    removeCgroup(plan.cgroup);
     if (o.exit) {
       const failed = o.error && o.error.syscall === 'execve';
       return { name: spec.name, ...o.exit, ...(failed ? { failure: `${o.error!.path}: ${o.error!.reason}` } : {}) };

@@ -25,6 +25,8 @@ export function usernsPlan(argv: string[], opts: UsernsOptions = {}): CreatePlan
     ops: [],
     hostname: null,
     loopback: false,
+    nest: false,
+    confine: null,
     init: { mode: 'run', graceMs: 0 },
     process: { argv, env: opts.env ?? {}, cwd: opts.cwd ?? process.cwd(), uid: 0, gid: 0 },
   };

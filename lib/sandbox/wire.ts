@@ -6,11 +6,12 @@
 //   uidmap IN OUT COUNT             gidmap IN OUT COUNT
 //   idmap-tools NEWUIDMAP NEWGIDMAP (absent: maps are written directly)
 //   setgroups allow|deny            root PATH          (absent: no mount work, no pivot_root)
-//   mount FSTYPE SOURCE TARGET DATA [bind rec ro nosuid nodev noexec optional]...
+//   mount FSTYPE SOURCE TARGET DATA [bind rec ro nosuid nodev noexec optional ifexists self]...
 //   mkdir PATH OCTALMODE            symlink TARGET PATH
 //   stage-mount FSTYPE SOURCE HOSTPATH DATA [FLAG]...   stage-mkdir HOSTPATH OCTALMODE
 //   stage-file HOSTPATH OCTALMODE CONTENT               stage-whiteout HOSTPATH
 //   hostname NAME                   loopback           init run|box GRACE_MS   terminal
+//   nest (init into a nested user namespace)           confine default|off   cgroup DIR
 //   argv ARG...   env K=V...   cwd PATH   user UID GID
 //   cleanup PATH (rmtree mode)      target PID STARTTIME
 // Status records (helper -> TypeScript):

@@ -20,7 +20,7 @@ function spec(more: Partial<BoxSpec> = {}): BoxSpec {
     name: 'web', coopHome: '/h/.coop', paths: sessionPaths('/h/.coop', 'web'), rootfs: { kind: 'dir', path: '/images/deb' },
     workspace: { host: '/src/app', path: '/workspace' }, mounts: [], persist: ['.cache'], network: 'none', hostname: '', user: 'coop',
     shell: '/bin/bash', env: { FOO: 'bar' }, term: 'xterm-256color', lang: 'C.UTF-8', created: 1_700_000_000, idmap: ONE_ID, init: 'box',
-    hostHome: '/h', accounts: { passwd: null, group: null }, resolvConf: 'nameserver 10.0.0.1\n', ...more,
+    hostHome: '/h', accounts: { passwd: null, group: null }, resolvConf: 'nameserver 10.0.0.1\n', confine: 'default', tmpfsSize: '1g', nestedProc: true, ...more,
   };
 }
 const targets = (s: BoxSpec) => planBox(s).plan.ops.map((o) => ('target' in o && o.op === 'mount' ? o.target : o.path));
@@ -69,7 +69,7 @@ test('network "host" keeps the host network namespace and brings up nothing', ()
 
 test('a one-shot box: upper on a private tmpfs, nothing persisted, the command with a from-scratch environment', () => {
   const { plan } = planBox(spec({ init: 'run', command: { argv: ['id', '-u'] } }));
-  assert.equal(plan.stage[0], { op: 'mount', fstype: 'tmpfs', source: 'coop-stage', target: '/h/.coop/stage', data: 'mode=700', flags: ['nosuid', 'nodev'] });
+  assert.equal(plan.stage[0], { op: 'mount', fstype: 'tmpfs', source: 'coop-stage', target: '/h/.coop/stage', data: 'mode=700,size=1g', flags: ['nosuid', 'nodev'] });
   assert.not.ok(targets(spec({ init: 'run', command: { argv: ['id'] } })).includes('/home/coop/.cache'));
   assert.equal(plan.process!.argv, ['id', '-u']);
   assert.is(plan.process!.cwd, '/workspace');
@@ -93,6 +93,55 @@ test('a build step: the rootfs bound as /, in-box root, noninteractive apt, no n
   assert.is(p.process!.env.DEBIAN_FRONTEND, 'noninteractive');
   assert.is(p.process!.env.PATH, '/custom/bin');
   assert.is(p.process!.uid, 0);
+});
+
+test('every box is locked and confined: nested user namespace, seccomp unless turned off', () => {
+  const { plan } = planBox(spec());
+  assert.is(plan.nest, true);
+  assert.is(plan.confine, 'default');
+  assert.is(planBox(spec({ confine: 'off' })).plan.confine, 'off');
+  const build = planBuildStep({ rootfs: '/r', coopHome: '/h/.coop', idmap: ONE_ID, command: 'true' });
+  assert.is(build.nest, true);
+  assert.is(build.confine, 'default');
+});
+
+test('kernel knobs: /proc/sys and friends re-bound read-only in place, secrets of /proc masked, after /proc', () => {
+  const { plan } = planBox(spec());
+  const ops = plan.ops.filter((o) => o.op === 'mount') as Extract<(typeof plan.ops)[number], { op: 'mount' }>[];
+  const proc = ops.findIndex((o) => o.target === '/proc');
+  const sys = ops.find((o) => o.target === '/proc/sys')!;
+  assert.ok(ops.indexOf(sys) > proc);
+  assert.equal(sys.flags, ['bind', 'self', 'rec', 'ro', 'nosuid', 'nodev', 'noexec', 'ifexists']);
+  const kcore = ops.find((o) => o.target === '/proc/kcore')!;
+  assert.is(kcore.source, '/dev/null');
+  assert.ok(kcore.flags.includes('ifexists') && kcore.flags.includes('ro'));
+  assert.ok(ops.some((o) => o.target === '/proc/acpi' && o.fstype === 'tmpfs' && o.flags.includes('ro')));
+  const sysfs = ops.find((o) => o.target === '/sys')!;
+  assert.ok(sysfs.flags.includes('ro'));
+  for (const t of ['/tmp', '/dev/shm']) assert.match(ops.find((o) => o.target === t)!.data, /size=1g/);
+  assert.match(planBox(spec({ tmpfsSize: '256m' })).plan.ops.map((o) => ('data' in o ? o.data : '')).join(' '), /size=256m/);
+});
+
+test('host mounts of /, /proc, /sys, /dev, /run and of coop\'s own state are refused', () => {
+  for (const host of ['/', '/proc', '/proc/1', '/sys', '/sys/fs/cgroup', '/dev', '/run', '/h', '/h/.coop', '/h/.coop/sessions/other/upper']) {
+    assert.throws(() => planBox(spec({ mounts: [{ kind: 'path', host, box: '/x', readonly: true }] })), (e: Error) => e instanceof PlanError && /refusing to mount/.test(e.message), host);
+  }
+  planBox(spec({ mounts: [{ kind: 'path', host: '/dev/kvm', box: '/dev/kvm', readonly: false }, { kind: 'path', host: '/h/src', box: '/src', readonly: true }] }));
+});
+
+test('a workspace that contains $COOP_HOME gets it hidden; one inside it is refused', () => {
+  const { plan } = planBox(spec({ workspace: { host: '/h', path: '/workspace' } }));
+  const mask = plan.ops.find((o) => o.op === 'mount' && o.target === '/workspace/.coop');
+  assert.ok(mask && mask.op === 'mount' && mask.fstype === 'tmpfs' && mask.flags.includes('ro'));
+  const ws = plan.ops.findIndex((o) => o.op === 'mount' && o.target === '/workspace');
+  assert.ok(plan.ops.indexOf(mask!) > ws);
+  assert.throws(() => planBox(spec({ workspace: { host: '/h/.coop/x', path: '/workspace' } })), /inside coop's state directory/);
+});
+
+test('nested /proc: an unmasked /proc buried under /tmp for ordinary users, none for root callers', () => {
+  const t = targets(spec());
+  assert.ok(t.indexOf('/tmp/.coop-proc') > t.indexOf('/proc') && t.indexOf('/tmp/.coop-proc') < t.indexOf('/tmp'));
+  assert.not.ok(targets(spec({ nestedProc: false })).includes('/tmp/.coop-proc'));
 });
 
 test.run();

@@ -23,8 +23,11 @@ const exited = (cmd: string, args: string[]) =>
     spawn(cmd, args, { stdio: 'ignore' }).on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} exited ${code}`)))),
   );
 
+// bubblewrap with flags comparable to a coop box: every namespace, dies with its parent, and
+// its default capability drop; coop's box adds the overlay, masks, the nested user namespace
+// and the seccomp filter.
 const bwrapArgs = [
-  '--unshare-user', '--unshare-pid', '--unshare-uts', '--unshare-ipc', '--ro-bind', rootfs, '/',
+  '--unshare-all', '--die-with-parent', '--ro-bind', rootfs, '/',
   '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--bind', ws, '/workspace', '/bin/true',
 ];
 

@@ -1,0 +1,35 @@
+// Long-lived boxes (the daemon's): the agent and every shell entered later are as confined as a
+// one-shot box — nested user namespace, seccomp, fresh keyring — and the persist directories and
+// volumes coop mounts cannot be undone.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { TestCoop } from '../helpers/daemon.js';
+
+const t = new TestCoop('[sandbox]\nagent = "sh"\nmounts = ["shared-vol:/vol"]\n[session]\npersist = [".cache"]\n');
+let name = '';
+test.before(async () => {
+  name = await t.create();
+});
+test.after(() => t.stop());
+
+test('a shell entered into a running box is confined like the box itself', async () => {
+  const r = await t.cli(['shell', '-c', 'grep -E "^(NoNewPrivs|Seccomp):" /proc/self/status; [ "$(readlink /proc/1/ns/user)" = "$(readlink /proc/self/ns/user)" ] && echo same-userns']);
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, /NoNewPrivs:\s+1/);
+  assert.match(r.stdout, /Seccomp:\s+2/);
+  assert.match(r.stdout, /same-userns/);
+});
+
+test('persist directories, volumes and the workspace cannot be unmounted or remounted from a shell', async () => {
+  const attack = 'mount -o remount,bind,rw /proc/sys 2>/dev/null && echo REMOUNTED; for m in /home/coop/.cache /vol /workspace /proc/sys; do umount -l $m 2>/dev/null && echo UNMOUNTED-$m; done; echo x > /home/coop/.cache/kept && echo wrote';
+  const r = await t.cli(['shell', '-c', `${attack}; unshare -m sh -c '${attack}'`]);
+  assert.is(r.code, 0, r.stderr);
+  assert.not.match(r.stdout, /REMOUNTED|UNMOUNTED/, r.stdout);
+  const persisted = join(t.home, 'sessions', name, 'persist', '.cache', 'kept');
+  assert.ok(existsSync(persisted), persisted);
+  assert.is(readFileSync(persisted, 'utf8'), 'x\n');
+});
+
+test.run();

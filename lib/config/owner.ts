@@ -112,7 +112,9 @@ export function readOwnFile(file: string, uid = process.geteuid?.() ?? 0): OwnRe
 
 /** The fix to suggest for a reason from readOwnFile. */
 export function ownFix(file: string, reason: string): string {
-  if (/^(other users|its group) can write it/.test(reason)) return `if it is yours, run: chmod go-w ${file}`;
   if (reason.startsWith('its directory')) return 'keep coop.toml in a directory only you can write';
-  return 'only your own files (or root\'s) are read as configuration';
+  if (reason.startsWith('it belongs to')) return "other users' files are never read as configuration";
+  if (reason.startsWith('it is not a regular file')) return 'coop.toml must be a regular file';
+  if (reason.includes('can write it')) return `if it is yours, run: chmod go-w ${file}`;
+  return 'check that you can read it';
 }

@@ -1,7 +1,7 @@
 // Which keys of a project file reach outside the box (SPEC §2, Trust): host paths outside
 // the workspace (symlinks resolved), named volumes, [env] values that read the caller's
-// environment, local images outside the workspace, and a workspace.mount outside the
-// file's directory. Such a file needs `coop trust` before it is used.
+// environment, local images outside the workspace, a workspace.mount outside the file's
+// directory, and turning off the system-call filter. Such a file needs `coop trust`.
 import { realpathSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { parseImageSource } from '../image/source.js';
@@ -61,6 +61,7 @@ export function wideningKeys(layer: Layer, workspace: string, home: string): Wid
     if (m.kind === 'volume') add('sandbox.mounts', `uses the named volume "${m.name}" (kept on the host, shared by boxes)`);
     else if (!isInside(m.host, workspace)) add('sandbox.mounts', `mounts ${shown(m.host)} at ${m.box}, outside the workspace`);
   }
+  if (sandbox.seccomp === 'off') add('sandbox.seccomp', "turns off coop's system-call filter");
   const mount = layer.values.workspace?.mount;
   if (typeof mount === 'string' && !isInside(mount, fileDir)) {
     add('workspace.mount', `is ${shown(mount)}, outside the directory of this file`);

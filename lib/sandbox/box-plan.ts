@@ -61,6 +61,12 @@ export interface BoxSpec {
   /** `sandbox.tmpfs_size`: the size of each tmpfs of the box. */
   tmpfsSize: string;
   /**
+   * Where $COOP_HOME lies inside what the box sees, found by inode (bind-mount aliases
+   * included): its path relative to the workspace, and its absolute path when it is under a
+   * directory the host image shares. Absent: decided from the path strings alone.
+   */
+  coopHomeIn?: { workspace: string | null; host: string | null };
+  /**
    * Let nested PID namespaces mount a /proc of their own (bubblewrap's `--proc` inside the
    * box). Never for a root caller: a fresh /proc gives uid 0 write access to kernel sysctls.
    */
@@ -273,12 +279,19 @@ function userMounts(spec: BoxSpec, b: Builder, home: string): void {
     }
     else {
       const dir = join(spec.coopHome, 'volumes', m.name);
-      const seed = m.box === '~' || m.box.startsWith('~/') ? join(spec.hostHome, m.box.slice(1)) : m.box;
+      // Seeded only from the same place in your home: never from system paths (/etc, /run, ...).
+      const seed = m.box === '~' || m.box.startsWith('~/') ? join(spec.hostHome, m.box.slice(1)) : null;
+      if (seed) checkHostMount(seed, spec.coopHome, `volume "${m.name}" (seeded from ${seed})`);
       b.volumes.push({ dir, seed });
       b.ops.push(bind(dir, target, ...flags));
     }
   }
   if (spec.init !== 'box') return; // a one-shot box keeps nothing
+  const persist = spec.persist.map((d) => posix.normalize(d).replace(/\/+$/, ''));
+  for (const a of persist) {
+    const inner = persist.find((b) => b !== a && b.startsWith(`${a}/`));
+    if (inner) throw new PlanError(`session.persist: "${inner}" lies inside "${a}"; persist only "${a}"`);
+  }
   for (const dir of spec.persist) {
     const target = boxPath(join(home, dir), home, `session.persist "${dir}"`);
     const source = join(spec.paths.persist, posix.relative(home, target));
@@ -288,17 +301,29 @@ function userMounts(spec: BoxSpec, b: Builder, home: string): void {
 }
 
 /**
- * A workspace that contains $COOP_HOME (a box of your home directory) gets it hidden
- * behind an empty read-only directory: the daemon's socket and other boxes' layers stay
- * out of reach. A workspace inside $COOP_HOME is refused.
+ * $COOP_HOME (the daemon's socket, other boxes' layers) is hidden wherever a box could reach
+ * it: inside its workspace (a box of your home directory) and under a directory the host
+ * image shares. The mask is an empty read-only tmpfs; in the workspace, every directory
+ * between the workspace and $COOP_HOME is bound onto itself first, so that none can be
+ * renamed away from the host's path (a mount point cannot be renamed). A workspace inside
+ * $COOP_HOME is refused.
  */
 function maskCoopHome(spec: BoxSpec, b: Builder, wsPath: string): void {
   const ws = spec.workspace.host;
   if (within(ws, spec.coopHome)) {
     throw new PlanError(`workspace ${ws} is inside coop's state directory ${spec.coopHome}; choose another directory`);
   }
-  if (!within(spec.coopHome, ws)) return;
-  b.ops.push(mount('tmpfs', 'coop-mask', join(wsPath, posix.relative(ws, spec.coopHome)), 'size=4k,mode=555', ['ro', 'nosuid', 'nodev', 'noexec']));
+  const mask = (path: string) => b.ops.push(mount('tmpfs', 'coop-mask', path, 'size=4k,mode=555', ['ro', 'nosuid', 'nodev', 'noexec']));
+  const rel = spec.coopHomeIn?.workspace ?? (within(spec.coopHome, ws) ? posix.relative(ws, spec.coopHome) : null);
+  if (rel !== null && rel !== '') {
+    const parts = rel.split('/');
+    for (let i = 1; i < parts.length; i++) {
+      const dir = join(wsPath, ...parts.slice(0, i));
+      b.ops.push(mount('', dir, dir, '', ['bind', 'self']));
+    }
+    mask(join(wsPath, rel));
+  }
+  if (spec.coopHomeIn?.host) mask(spec.coopHomeIn.host);
 }
 
 /** The environment of processes started in the box (the agent, shells, a run command). */
@@ -330,8 +355,8 @@ export function planBox(spec: BoxSpec): { plan: CreatePlan; volumes: VolumeToCre
   else b.ops.push(overlay(spec.rootfs.path, l.upper, l.work, '/'));
   etcFiles(spec, b, l, home, etcWritable);
   b.ops.push(...systemOps(newNet, spec.tmpfsSize, spec.nestedProc), { op: 'mkdir', path: home, mode: 0o755 }, bind(spec.workspace.host, wsPath, 'rec'));
-  maskCoopHome(spec, b, wsPath);
   userMounts(spec, b, home);
+  maskCoopHome(spec, b, wsPath);
 
   const process: ProcessSpec | null = spec.command
     ? { argv: spec.command.argv, env: processEnv(spec), cwd: spec.command.cwd ?? wsPath, uid: 0, gid: 0 }

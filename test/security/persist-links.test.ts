@@ -1,40 +1,53 @@
-// Persist directories are the agent's to fill, and they outlive the box; coop must never follow
-// what the agent left there on the host. Red-team finding: with nested `session.persist`
-// entries (".config/gh" inside ".config"), the agent replaces the inner directory by a symlink
-// to any host path (and swaps the order in the project's coop.toml, which lies in its
-// workspace). At the next start of the box, coop-helper chmods the link's target 0755 (a stage
-// mkdir follows the link) and binds the host directory read-write into the box.
-import { chmodSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+// What a box leaves on the host — persist directories, a writable layer that outlived its box —
+// is the agent's to fill; coop must never follow a link the agent left there. Red-team finding:
+// with nested `session.persist` entries (".config/gh" inside ".config") the agent replaced the
+// inner directory by a symlink to a host directory and, at the next start, coop-helper chmodded
+// the link's target and bound it read-write into the box. Nested entries are refused now, and
+// every host path coop writes or mounts is opened without following symbolic links.
+import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { busyboxRootfs } from '../helpers/busybox.js';
 import { TestCoop } from '../helpers/daemon.js';
 
-// In /var/tmp so that the same path exists inside a host-image box (the bind's target).
+// In /var/tmp so that the same path exists inside a host-image box (a link's target).
 const victim = mkdtempSync('/var/tmp/coop-victim-');
 chmodSync(victim, 0o700);
 writeFileSync(join(victim, 'secret'), 'host secret\n', { mode: 0o600 });
-const t = new TestCoop('[sandbox]\nagent = "sh"\n[session]\npersist = [".config/gh", ".config"]\n');
-test.after(async () => {
-  await t.stop();
-  rmSync(victim, { recursive: true, force: true });
+const untouched = () => {
+  assert.is(statSync(victim).mode & 0o777, 0o700, 'the host directory behind the link was chmodded');
+  assert.equal(readdirSync(victim), ['secret'], 'coop wrote into the host directory');
+};
+test.after(() => rmSync(victim, { recursive: true, force: true }));
+
+test('nested persist entries are refused before anything starts', async () => {
+  const t = new TestCoop('[sandbox]\nagent = "sh"\n[session]\npersist = [".config/gh", ".config"]\n');
+  try {
+    const e = await t.create().catch((err: Error) => err);
+    assert.ok(e instanceof Error, 'a box with nested persist entries was created');
+    assert.match(e.message, /session\.persist: "\.config\/gh" lies inside "\.config"/);
+  } finally {
+    await t.stop();
+  }
 });
 
-test('a symlink the agent leaves among persist directories is not followed when the box starts again', async () => {
-  const name = await t.create();
-  const plant = `rm -rf ~/.config/gh && ln -s ${victim} ~/.config/gh && sed -i 's#^persist = .*#persist = [".config", ".config/gh"]#' /workspace/coop.toml && echo planted`;
-  const p = await t.cli(['shell', '-c', plant]);
-  assert.match(p.stdout, /planted/, p.stdout + p.stderr);
-  const k = await t.cli(['kill', name]);
-  assert.is(k.code, 0, k.stderr);
-
-  const again = await t.create().catch((e: Error) => e);
-  if (!(again instanceof Error)) {
-    const r = await t.cli(['shell', '-c', 'cat ~/.config/gh/secret 2>/dev/null; echo wrote > ~/.config/gh/planted 2>/dev/null; echo end']);
-    assert.not.match(r.stdout, /host secret/, `the box reads the host directory: ${r.stdout}`);
+test('a link the agent leaves in its writable layer is not followed when the box is made again', async () => {
+  const t = new TestCoop(`[sandbox]\nagent = "sh"\nimage = "dir:${busyboxRootfs()}"\n`);
+  try {
+    await t.create();
+    const plant = `cd / && rm -rf /etc && ln -s ${victim} /etc && echo planted`;
+    const p = await t.cli(['shell', '-c', plant]);
+    assert.match(p.stdout, /planted/, p.stdout + p.stderr);
+    // The box's init dies without coop removing anything (as after a crash): its layer stays.
+    const box = JSON.parse((await t.cli(['ls', '--json'])).stdout)[0] as { pid: number };
+    process.kill(box.pid, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 300));
+    await t.create().catch((e: Error) => e);
+    untouched();
+  } finally {
+    await t.stop();
   }
-  assert.is(statSync(victim).mode & 0o777, 0o700, 'the host directory behind the link was chmodded');
-  assert.not.ok(existsSync(join(victim, 'planted')), 'the box wrote into the host directory');
 });
 
 test.run();

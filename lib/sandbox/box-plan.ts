@@ -12,7 +12,7 @@ import { boxEnv, homeOf } from './env.js';
 import { APT_ONE_ID, groupFor, hostsFor, passwdFor } from './etc-files.js';
 import { HOST_EMPTY, type HostLayout } from './host-image.js';
 import { hasRange } from './idmap.js';
-import type { Confinement, CreatePlan, FsOp, IdMapping, MountFlag, Namespace, ProcessSpec, StageOp } from './plan.js';
+import { hardeningFor, type Confinement, type CreatePlan, type FsOp, type IdMapping, type MountFlag, type Namespace, type ProcessSpec, type StageOp } from './plan.js';
 
 /** Where a box's read-only base comes from. */
 export type RootfsSource = { kind: 'host'; layout: HostLayout } | { kind: 'dir'; path: string };
@@ -66,6 +66,8 @@ export interface BoxSpec {
    * directory the host image shares. Absent: decided from the path strings alone.
    */
   coopHomeIn?: { workspace: string | null; host: string | null };
+  /** Host image, root caller: show the host's directories with root's files as nobody's (see hostRoot). */
+  hideHostRoot?: boolean;
   /**
    * Let nested PID namespaces mount a /proc of their own (bubblewrap's `--proc` inside the
    * box). Never for a root caller: a fresh /proc gives uid 0 write access to kernel sysctls.
@@ -115,6 +117,8 @@ interface Layers {
   work: string;
   /** Scratch directory for files bound over a read-only /etc. */
   files: string;
+  /** Where id-mapped copies of the host image's directories are put (root callers). */
+  host: string;
 }
 
 class Builder {
@@ -140,7 +144,7 @@ function layersFor(spec: BoxSpec, b: Builder): Layers {
   if (spec.init === 'run') {
     const stage = join(spec.coopHome, 'stage');
     b.stage.push({ op: 'mount', fstype: 'tmpfs', source: 'coop-stage', target: stage, data: `mode=700,size=${spec.tmpfsSize}`, flags: ['nosuid', 'nodev'] });
-    const l = { root: join(stage, 'root'), upper: join(stage, 'upper'), work: join(stage, 'work'), files: join(stage, 'files') };
+    const l = { root: join(stage, 'root'), upper: join(stage, 'upper'), work: join(stage, 'work'), files: join(stage, 'files'), host: join(stage, 'host') };
     b.mkdirs(stage, l.root);
     b.mkdirs(stage, l.upper);
     b.mkdirs(stage, l.work, 0o700);
@@ -151,20 +155,30 @@ function layersFor(spec: BoxSpec, b: Builder): Layers {
   b.mkdirs(p.dir, p.root);
   b.mkdirs(p.dir, p.upper);
   b.mkdirs(p.dir, p.work, 0o700);
-  return { root: p.root, upper: p.upper, work: p.work, files: join(p.dir, 'files') };
+  return { root: p.root, upper: p.upper, work: p.work, files: join(p.dir, 'files'), host: join(p.dir, 'host') };
 }
 
 /** Builds the root: returns whether /etc takes coop's files in its upper layer. */
-function hostRoot(b: Builder, l: Layers, layout: HostLayout): boolean {
+function hostRoot(b: Builder, l: Layers, layout: HostLayout, hideRoot: boolean): boolean {
   b.ops.push(bind(l.root, '/'));
   const kinds = new Map(layout.entries.map((e) => [e.name, e.kind]));
+  // For a root caller, the box sees the host's directories through id-mapped copies in which
+  // host root owns nothing (its files appear as nobody's): in-box root, which is host root,
+  // then reads only what any user may read — as in an ordinary user's box.
+  const source = (name: string, recursive: boolean): string => {
+    if (!hideRoot) return `/${name}`;
+    const copy = join(l.host, name);
+    b.mkdirs(posix.dirname(l.host), copy);
+    b.stage.push({ op: 'idmapped', source: `/${name}`, path: copy, recursive });
+    return copy;
+  };
   for (const e of layout.entries) {
     if (e.kind === 'symlink') b.ops.push({ op: 'symlink', target: e.target, path: `/${e.name}` });
-    else if (e.kind === 'bind') b.ops.push(bind(`/${e.name}`, `/${e.name}`, 'rec', 'ro'));
+    else if (e.kind === 'bind') b.ops.push(bind(source(e.name, true), `/${e.name}`, 'rec', 'ro'));
     else {
       b.mkdirs(l.upper, join(l.upper, e.name));
       b.mkdirs(l.work, join(l.work, e.name), 0o700);
-      b.ops.push(overlay(`/${e.name}`, join(l.upper, e.name), join(l.work, e.name), `/${e.name}`));
+      b.ops.push(overlay(source(e.name, false), join(l.upper, e.name), join(l.work, e.name), `/${e.name}`));
     }
   }
   for (const name of HOST_EMPTY) b.ops.push({ op: 'mkdir', path: `/${name}`, mode: name === 'root' ? 0o700 : 0o755 });
@@ -208,6 +222,9 @@ export const PROC_READONLY = ['/proc/sys', '/proc/sysrq-trigger', '/proc/irq', '
 /** Files and directories of /proc and /sys hidden behind /dev/null or an empty tmpfs. */
 export const MASKED_FILES = ['/proc/kcore', '/proc/keys', '/proc/key-users', '/proc/timer_list', '/proc/timer_stats', '/proc/sched_debug', '/proc/latency_stats', '/proc/kallsyms', '/proc/kmsg'];
 export const MASKED_DIRS = ['/proc/acpi', '/proc/scsi', '/proc/driver', '/sys/firmware', '/sys/kernel/debug', '/sys/kernel/tracing', '/sys/kernel/security', '/sys/fs/selinux'];
+
+/** The host's overflow id ("nobody"): what host root's files show as to a root caller's box. */
+const NOBODY = 65534;
 
 /** Where the buried /proc that allows nested ones lies (under /tmp's tmpfs; see systemOps). */
 export const NESTED_PROC = '/tmp/.coop-proc';
@@ -351,7 +368,7 @@ export function planBox(spec: BoxSpec): { plan: CreatePlan; volumes: VolumeToCre
   const b = new Builder();
   const l = layersFor(spec, b);
   let etcWritable = true;
-  if (spec.rootfs.kind === 'host') etcWritable = hostRoot(b, l, spec.rootfs.layout);
+  if (spec.rootfs.kind === 'host') etcWritable = hostRoot(b, l, spec.rootfs.layout, spec.hideHostRoot === true);
   else b.ops.push(overlay(spec.rootfs.path, l.upper, l.work, '/'));
   etcFiles(spec, b, l, home, etcWritable);
   b.ops.push(...systemOps(newNet, spec.tmpfsSize, spec.nestedProc), { op: 'mkdir', path: home, mode: 0o755 }, bind(spec.workspace.host, wsPath, 'rec'));
@@ -373,6 +390,8 @@ export function planBox(spec: BoxSpec): { plan: CreatePlan; volumes: VolumeToCre
     loopback: newNet,
     nest: true,
     confine: spec.confine,
+    hardening: hardeningFor(spec.idmap),
+    ...(spec.hideHostRoot ? { idmapTree: [{ inside: 0, outside: NOBODY, count: 1 }] } : {}),
     init: { mode: spec.init, graceMs: spec.graceMs ?? 5000 },
     terminal: spec.init === 'run' && spec.terminal === true,
     process,

@@ -141,6 +141,7 @@ export function boxSpecFor(req: BoxRequest): BoxSpec {
     confine: config.sandbox.seccomp,
     tmpfsSize: config.sandbox.tmpfs_size,
     nestedProc: user.uid !== 0,
+    hideHostRoot: user.uid === 0 && rootfs.kind === 'host',
     coopHomeIn: coopHomeIn(home, workspace, rootfs, mounts),
   };
 }

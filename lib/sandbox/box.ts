@@ -12,7 +12,7 @@ import { createCgroup, removeCgroup } from './cgroup.js';
 import { encodePlan } from './encode.js';
 import { homeOf } from './env.js';
 import { HelperProcess, type StdioSlot } from './helper-process.js';
-import type { Confinement, EnterPlan, IdMapping, Namespace } from './plan.js';
+import { hardeningFor, type Confinement, type EnterPlan, type IdMapping, type Namespace } from './plan.js';
 import { prepareHost } from './prepare.js';
 import { removeTree } from './remove.js';
 
@@ -170,6 +170,7 @@ export function enterPlan(box: Box, proc: BoxProcess): EnterPlan {
     namespaces: box.namespaces,
     setgroups: box.idmap.setgroups,
     confine: box.confine ?? 'default',
+    hardening: hardeningFor(box.idmap),
     cgroup: box.cgroup,
     process: { argv: proc.argv, env: { ...box.env, ...proc.env }, cwd: proc.cwd ?? box.workspace.path, uid: 0, gid: 0 },
     terminal: proc.terminal,
@@ -224,5 +225,5 @@ export async function killBox(box: Pick<Box, 'pid' | 'startTime' | 'paths' | 'id
   }
   const p = box.paths;
   removeCgroup(box.cgroup);
-  await removeTree([p.root, p.upper, p.work, `${p.dir}/files`, p.record], box.idmap);
+  await removeTree([p.root, p.upper, p.work, `${p.dir}/files`, `${p.dir}/host`, p.record], box.idmap);
 }

@@ -34,6 +34,7 @@ void do_create(const Plan& plan) {
   int exitp[2];
   if (pipe2(exitp, O_CLOEXEC) != 0) fail("pipe2", "", errno);
 
+  prepare_idmapped_trees(plan);
   pid_t pid = clone_mapped(plan, plan.clone_flags);
   if (pid == 0) {
     close(exitp[0]);
@@ -90,7 +91,7 @@ static std::string start_time(int pid) {
 
 void become_init(const Plan& plan, int exit_fd, mode_t mask) {
   if (plan.nest) nest_user_namespace(plan);
-  confine(plan.confine);
+  confine(plan.confine, {plan.no_setid, plan.no_cgroupns});
   // Nothing in the box may trace or read its init (which holds the wait status of `coop run`
   // and, in a daemon's box, the box's environment). The box's processes have no capability
   // in the user namespace that owns the init's memory (the host's, or for a re-executed init
@@ -151,7 +152,7 @@ void do_enter(const Plan& plan) {
   if (child < 0) fail("fork", "", errno);
   if (child == 0) {
     if (master >= 0) attach_terminal(master);
-    confine(plan.confine);
+    confine(plan.confine, {plan.no_setid, plan.no_cgroupns});
     exec_process(plan.process, !plan.setgroups_deny, mask);
   }
   close_status_fd();

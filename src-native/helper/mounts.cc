@@ -9,9 +9,11 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <vector>
 
 #include "helper/compat.h"
 #include "helper/report.h"
+#include "helper/spawn.h"
 
 namespace coop {
 
@@ -171,6 +173,30 @@ static void write_file(const MountOp& op) {
   close(fd);
 }
 
+// Detached, id-mapped copies of host trees, made before the box's namespaces exist (mapping a
+// mount needs privilege over the filesystem) and moved into place by the stage steps.
+static std::vector<int> g_trees;
+static size_t g_next_tree = 0;
+
+void prepare_idmapped_trees(const Plan& plan) {
+  int userns = -1;
+  for (const MountOp& op : plan.stage) {
+    if (op.kind != MountOp::IDMAPPED) continue;
+    if (userns < 0) userns = idmap_userns_fd(plan.idmap_tree);
+    unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (op.recursive ? AT_RECURSIVE : 0);
+    int fd = sys_open_tree(AT_FDCWD, op.source.c_str(), flags | AT_SYMLINK_NOFOLLOW);
+    if (fd < 0) fail("open_tree", op.source, errno);
+    struct mount_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.attr_set = MOUNT_ATTR_IDMAP;
+    attr.userns_fd = uint64_t(userns);
+    if (sys_mount_setattr(fd, "", AT_EMPTY_PATH | (op.recursive ? AT_RECURSIVE : 0), &attr) != 0)
+      fail("mount_setattr (id-mapped)", op.source, errno);
+    g_trees.push_back(fd);
+  }
+  if (userns >= 0) close(userns);
+}
+
 // Stage steps act on host paths the plan chose itself (coop's own state directories), never
 // through a symbolic link: parts of them (persist directories) are the box's to fill.
 static void run_stage_op(const MountOp& op) {
@@ -206,6 +232,15 @@ static void run_stage_op(const MountOp& op) {
       close(parent);
       break;
     }
+    case MountOp::IDMAPPED: {
+      int fd = open_host(op.target, O_PATH | O_DIRECTORY);
+      if (fd < 0 || g_next_tree >= g_trees.size()) fail_host("openat2", op.target, fd < 0 ? errno : EINVAL);
+      if (sys_move_mount(g_trees[g_next_tree], "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | 0x00000040 /* T_EMPTY_PATH */) != 0)
+        fail("move_mount (id-mapped " + op.source + ") to", op.target, errno);
+      close(g_trees[g_next_tree++]);
+      close(fd);
+      break;
+    }
     case MountOp::SYMLINK:
       break;
   }
@@ -234,6 +269,7 @@ void run_mount_ops(const Plan& plan) {
         break;
       case MountOp::FILE:
       case MountOp::WHITEOUT:
+      case MountOp::IDMAPPED:
         break;
     }
   }

@@ -144,4 +144,21 @@ test('nested /proc: an unmasked /proc buried under /tmp for ordinary users, none
   assert.not.ok(targets(spec({ nestedProc: false })).includes('/tmp/.coop-proc'));
 });
 
+test('a root caller: host directories through id-mapped copies, setid and cgroup namespaces refused', () => {
+  const ROOT: IdMapping = { uid: [{ inside: 0, outside: 0, count: 1 }], gid: [{ inside: 0, outside: 0, count: 1 }], tools: null, setgroups: 'allow' };
+  const layout = { entries: [{ name: 'usr', kind: 'overlay' as const }, { name: 'opt', kind: 'bind' as const }], secrets: [] };
+  const { plan } = planBox(spec({ idmap: ROOT, rootfs: { kind: 'host', layout }, hideHostRoot: true }));
+  assert.equal(plan.hardening, ['no-setid', 'no-cgroupns']);
+  assert.equal(plan.idmapTree, [{ inside: 0, outside: 65534, count: 1 }]);
+  const copies = plan.stage.filter((o) => o.op === 'idmapped');
+  assert.equal(copies, [
+    { op: 'idmapped', source: '/usr', path: '/h/.coop/sessions/web/host/usr', recursive: false },
+    { op: 'idmapped', source: '/opt', path: '/h/.coop/sessions/web/host/opt', recursive: true },
+  ]);
+  const usr = plan.ops.find((o) => o.op === 'mount' && o.target === '/usr');
+  assert.match((usr as { data: string }).data, /lowerdir=\/h\/\.coop\/sessions\/web\/host\/usr,/);
+  assert.equal(planBox(spec()).plan.hardening, []);
+  assert.is(planBox(spec()).plan.idmapTree, undefined);
+});
+
 test.run();

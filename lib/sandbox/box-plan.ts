@@ -220,8 +220,8 @@ function etcFiles(spec: BoxSpec, b: Builder, l: Layers, home: string, etcWritabl
 /** Kernel interfaces under /proc that a box may read but never write (podman's list). */
 export const PROC_READONLY = ['/proc/sys', '/proc/sysrq-trigger', '/proc/irq', '/proc/bus', '/proc/fs', '/proc/asound'];
 /** Files and directories of /proc and /sys hidden behind /dev/null or an empty tmpfs. */
-export const MASKED_FILES = ['/proc/kcore', '/proc/keys', '/proc/key-users', '/proc/timer_list', '/proc/timer_stats', '/proc/sched_debug', '/proc/latency_stats', '/proc/kallsyms', '/proc/kmsg'];
-export const MASKED_DIRS = ['/proc/acpi', '/proc/scsi', '/proc/driver', '/sys/firmware', '/sys/kernel/debug', '/sys/kernel/tracing', '/sys/kernel/security', '/sys/fs/selinux'];
+export const MASKED_FILES = ['/proc/kcore', '/proc/keys', '/proc/key-users', '/proc/timer_list', '/proc/timer_stats', '/proc/sched_debug', '/proc/latency_stats', '/proc/kallsyms', '/proc/kmsg', '/proc/interrupts'];
+export const MASKED_DIRS = ['/proc/acpi', '/proc/scsi', '/proc/driver', '/sys/firmware', '/sys/kernel/debug', '/sys/kernel/tracing', '/sys/kernel/security', '/sys/fs/selinux', '/sys/devices/virtual/powercap'];
 
 /** The host's overflow id ("nobody"): what host root's files show as to a root caller's box. */
 const NOBODY = 65534;
@@ -351,9 +351,9 @@ export function processEnv(spec: BoxSpec): Record<string, string> {
   });
 }
 
-/** The box's namespaces: all but the network one for network.mode = "host". */
+/** The box's namespaces: all but the network one for network.mode = "host" (the cgroup one hides the host's cgroup paths). */
 export function boxNamespaces(network: NetworkMode): Namespace[] {
-  const ns: Namespace[] = ['user', 'mount', 'pid', 'uts', 'ipc'];
+  const ns: Namespace[] = ['user', 'mount', 'pid', 'uts', 'ipc', 'cgroup'];
   if (network !== 'host') ns.push('net');
   return ns;
 }

@@ -3,7 +3,7 @@
 // them into the records coop-helper reads. Plans can be printed, compared and tested
 // without a kernel.
 
-export type Namespace = 'user' | 'mount' | 'pid' | 'uts' | 'ipc' | 'net';
+export type Namespace = 'user' | 'mount' | 'pid' | 'uts' | 'ipc' | 'net' | 'cgroup';
 
 /** One line of /proc/PID/uid_map or gid_map. */
 export interface IdRange {

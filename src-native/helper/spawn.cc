@@ -19,7 +19,7 @@ static std::string ns_names(int flags) {
   std::string out;
   const struct { int flag; const char* name; } names[] = {
       {CLONE_NEWUSER, "user"}, {CLONE_NEWNS, "mount"}, {CLONE_NEWPID, "pid"},
-      {CLONE_NEWUTS, "uts"},   {CLONE_NEWIPC, "ipc"},  {CLONE_NEWNET, "net"}};
+      {CLONE_NEWUTS, "uts"},   {CLONE_NEWIPC, "ipc"},  {CLONE_NEWNET, "net"}, {CLONE_NEWCGROUP, "cgroup"}};
   for (const auto& n : names)
     if (flags & n.flag) out += (out.empty() ? "" : ",") + std::string(n.name);
   return out;

@@ -40,7 +40,7 @@ test('an image box: overlay root first, then /proc, /dev, the workspace, mounts,
   const git = plan.ops[at('/home/coop/.gitconfig')]!;
   assert.equal(git, { op: 'mount', fstype: '', source: '/h/.gitconfig', target: '/home/coop/.gitconfig', data: '', flags: ['bind', 'rec', 'ro'] });
   assert.equal(volumes, [{ dir: '/h/.coop/volumes/cfg', seed: '/h/.claude' }]);
-  assert.equal(plan.namespaces, ['user', 'mount', 'pid', 'uts', 'ipc', 'net']);
+  assert.equal(plan.namespaces, ['user', 'mount', 'pid', 'uts', 'ipc', 'cgroup', 'net']);
   assert.is(plan.loopback, true);
   assert.is(plan.hostname, 'web');
   assert.is(plan.root, '/h/.coop/sessions/web/root');

@@ -46,6 +46,8 @@ export class Daemon {
   private readonly removing = new Map<string, Promise<void>>();
   private readonly connections = new Set<Socket>();
   private readonly budget = new InputBudget();
+  /** Damaged boxes being killed (their cleanup is the kill's). */
+  private readonly killing = new Set<string>();
   private sweeper: NodeJS.Timeout | null = null;
   private server: Server | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
@@ -156,7 +158,7 @@ export class Daemon {
 
   /** A box whose init died: forgotten, its layers removed (persist kept), remembered as gone. */
   private reap(s: Session): void {
-    if (this.sessions.get(s.name) !== s) return;
+    if (this.sessions.get(s.name) !== s || s.stopping) return; // (a kill under way cleans up itself)
     this.sessions.delete(s.name);
     s.stopping = true;
     for (const p of s.ptys.values()) p.remove();
@@ -182,9 +184,9 @@ export class Daemon {
 
   /** Finds boxes whose init died since the last look. */
   private sweep(): void {
-    for (const s of [...this.sessions.values()]) if (!s.alive) this.reap(s);
+    for (const s of [...this.sessions.values()]) if (!s.stopping && !s.alive) this.reap(s);
     for (const d of [...this.damaged.values()]) {
-      if (isRunning(d)) continue;
+      if (this.killing.has(d.name) || isRunning(d)) continue;
       this.damaged.delete(d.name);
       this.log.write('box-gone', { session: d.name, pid: d.pid });
       this.removeInBackground(d.name, removeLayers(sessionPaths(this.opts.coopHome, d.name), callerIdMapping()));
@@ -282,7 +284,12 @@ export class Daemon {
         if (d) {
           // Its record is unusable: the init found in /proc is ended, then the layers go.
           const paths = sessionPaths(this.opts.coopHome, name);
-          await killBox({ pid: d.pid, startTime: d.startTime, paths, idmap: readBoxRecord(paths)?.idmap ?? callerIdMapping() }, { force, graceMs: this.opts.killGraceMs });
+          this.killing.add(name);
+          try {
+            await killBox({ pid: d.pid, startTime: d.startTime, paths, idmap: readBoxRecord(paths)?.idmap ?? callerIdMapping() }, { force, graceMs: this.opts.killGraceMs });
+          } finally {
+            this.killing.delete(name);
+          }
           this.damaged.delete(name);
         } else {
           const s = this.sessions.get(name)!;

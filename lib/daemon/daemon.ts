@@ -8,16 +8,16 @@ import type { Server, Socket } from 'node:net';
 import { join } from 'node:path';
 import { CoopError } from '../errors.js';
 import { InputBudget, MAX_CONNECTIONS } from '../ipc/limits.js';
-import type { GoneRow, LsRow, StatusInfo } from '../ipc/messages.js';
+import type { StatusInfo } from '../ipc/messages.js';
 import { refuseConnection, serveConnection, type Handlers, type StreamSide } from '../ipc/server.js';
 import { listenUnix } from '../ipc/unix.js';
 import { packageRoot } from '../native.js';
-import { daemonPaths, sessionPaths } from '../paths.js';
-import { callerIdMapping, isRunning, killBox, readBoxRecord, removeLayers } from '../sandbox/box.js';
+import { daemonPaths } from '../paths.js';
 import { AGENT_PTY, Session } from '../session/session.js';
-import { scanBoxes, type DamagedBox } from './discover.js';
+import { scanBoxes } from './discover.js';
 import { DaemonLog } from './log.js';
 import { claimName, nameFor } from './names.js';
+import { Roster } from './roster.js';
 
 export interface DaemonOptions {
   coopHome: string;
@@ -33,21 +33,11 @@ export interface DaemonOptions {
 
 /** How often boxes are checked for an init that died (besides every ls and lookup). */
 const SWEEP_MS = 2000;
-/** Boxes that ended on their own, remembered for the commands that still name them. */
-const GONE_KEPT = 64;
 
 export class Daemon {
-  readonly sessions = new Map<string, Session>();
-  /** Live boxes that cannot be served (their record is unusable): listed and killable only. */
-  readonly damaged = new Map<string, DamagedBox>();
-  /** Boxes whose init died lately, by name. */
-  private readonly gone = new Map<string, GoneRow>();
-  /** Layer removals under way, by box name (a new box of that name waits for them). */
-  private readonly removing = new Map<string, Promise<void>>();
+  readonly boxes: Roster;
   private readonly connections = new Set<Socket>();
   private readonly budget = new InputBudget();
-  /** Damaged boxes being killed (their cleanup is the kill's). */
-  private readonly killing = new Set<string>();
   private sweeper: NodeJS.Timeout | null = null;
   private server: Server | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
@@ -63,6 +53,7 @@ export class Daemon {
   private constructor(private readonly opts: Required<DaemonOptions>) {
     this.paths = { ...daemonPaths(opts.coopHome), socket: opts.socket };
     this.log = new DaemonLog(this.paths.log);
+    this.boxes = new Roster(opts.coopHome, this.log, () => this.touch());
     this.done = new Promise((r) => (this.resolveStopped = r));
   }
 
@@ -82,8 +73,8 @@ export class Daemon {
     });
     writeFileSync(d.paths.pid, `${process.pid}\n`, { mode: 0o600 });
     d.log.write('started', { pid: process.pid, socket: opts.socket });
-    await d.adoptRunningBoxes();
-    d.sweeper = setInterval(() => d.sweep(), SWEEP_MS);
+    await d.boxes.takeOver(scanBoxes(opts.coopHome)); // boxes that outlived an earlier daemon
+    d.sweeper = setInterval(() => d.boxes.sweep(), SWEEP_MS);
     d.sweeper.unref();
     d.touch();
     return d;
@@ -113,85 +104,12 @@ export class Daemon {
   private touch(): void {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = null;
-    if (this.stopped || this.sessions.size > 0 || this.damaged.size > 0 || this.connections.size > 0) return;
+    if (this.stopped || this.boxes.size > 0 || this.connections.size > 0) return;
     this.idleTimer = setTimeout(() => {
       this.log.write('idle-exit');
       void this.shutdown('idle');
     }, this.opts.idleMs);
     this.idleTimer.unref?.();
-  }
-
-  /** Boxes that outlived an earlier daemon: adopt them, start their agents again. */
-  private async adoptRunningBoxes(): Promise<void> {
-    const found = scanBoxes(this.opts.coopHome);
-    for (const rec of found.running) {
-      try {
-        const s = Session.adopt(this.opts.coopHome, rec.name);
-        this.serve(s);
-        this.log.write('adopted', { session: rec.name, pid: s.box.pid });
-      } catch (e) {
-        // Alive but not servable: listed as damaged, its files left alone.
-        this.damaged.set(rec.name, {
-          name: rec.name, pid: rec.pid, startTime: rec.startTime, workspace: rec.workspace.host, created: rec.created,
-          rootfs: rec.rootfs, problem: (e as Error).message,
-        });
-        this.log.write('damaged', { session: rec.name, pid: rec.pid });
-      }
-    }
-    for (const d of found.damaged) {
-      this.damaged.set(d.name, d);
-      this.log.write('damaged', { session: d.name, pid: d.pid });
-    }
-    // Their init is gone (a reboot, a kill -9 of the box): remove their layers, keep persist.
-    for (const name of found.dead) {
-      const paths = sessionPaths(this.opts.coopHome, name);
-      await removeLayers(paths, readBoxRecord(paths)?.idmap ?? callerIdMapping());
-      this.log.write('box-gone', { session: name });
-    }
-  }
-
-  private serve(s: Session): void {
-    this.sessions.set(s.name, s);
-    this.gone.delete(s.name);
-    s.onBoxGone = () => this.reap(s);
-  }
-
-  /** A box whose init died: forgotten, its layers removed (persist kept), remembered as gone. */
-  private reap(s: Session): void {
-    if (this.sessions.get(s.name) !== s || s.stopping) return; // (a kill under way cleans up itself)
-    this.sessions.delete(s.name);
-    s.stopping = true;
-    for (const p of s.ptys.values()) p.remove();
-    const message = `box ${s.name} is gone: its init process (pid ${s.box.pid}) ended; its layers were removed and its persist directories kept — \`coop\` in ${s.box.workspace.host} starts it again`;
-    this.remember({ name: s.name, workspace: s.box.workspace.host, message });
-    this.log.write('box-gone', { session: s.name, pid: s.box.pid });
-    this.removeInBackground(s.name, removeLayers(s.box.paths, s.box.idmap));
-    this.touch();
-  }
-
-  private remember(row: GoneRow): void {
-    this.gone.delete(row.name);
-    this.gone.set(row.name, row);
-    while (this.gone.size > GONE_KEPT) this.gone.delete(this.gone.keys().next().value!);
-  }
-
-  private removeInBackground(name: string, removal: Promise<void>): void {
-    const p = removal.catch((e) => this.log.write('remove-failed', { session: name, message: (e as Error).message })).finally(() => {
-      if (this.removing.get(name) === p) this.removing.delete(name);
-    });
-    this.removing.set(name, p);
-  }
-
-  /** Finds boxes whose init died since the last look. */
-  private sweep(): void {
-    for (const s of [...this.sessions.values()]) if (!s.stopping && !s.alive) this.reap(s);
-    for (const d of [...this.damaged.values()]) {
-      if (this.killing.has(d.name) || isRunning(d)) continue;
-      this.damaged.delete(d.name);
-      this.log.write('box-gone', { session: d.name, pid: d.pid });
-      this.removeInBackground(d.name, removeLayers(sessionPaths(this.opts.coopHome, d.name), callerIdMapping()));
-      this.touch();
-    }
   }
 
   /** Stops serving; boxes keep running. Clients are told they were detached. */
@@ -201,7 +119,7 @@ export class Daemon {
       if (this.idleTimer) clearTimeout(this.idleTimer);
       if (this.sweeper) clearInterval(this.sweeper);
       this.server?.close();
-      for (const s of this.sessions.values()) s.detachAll(reason);
+      for (const s of this.boxes.sessions.values()) s.detachAll(reason);
       for (const c of this.connections) c.end();
       try {
         unlinkSync(this.paths.socket);
@@ -220,46 +138,35 @@ export class Daemon {
 
   // ---- requests ------------------------------------------------------------------------
 
-  /** A box that can be served; a clear error for one that is damaged, gone or unknown. */
   private session(name: string): Session {
-    this.sweep();
-    const s = this.sessions.get(name);
-    if (s) return s;
-    const d = this.damaged.get(name);
-    if (d) throw new CoopError('SANDBOX_FAILED', `box ${name} cannot be served: ${d.problem}; end it with \`coop kill ${name}\` (persist directories are kept)`);
-    const g = this.gone.get(name);
-    if (g) throw new CoopError('SESSION_NOT_FOUND', g.message);
-    throw new CoopError('SESSION_NOT_FOUND', `no box named ${name}`);
+    return this.boxes.lookup(name);
   }
 
   private async createSession(req: Parameters<Handlers['create']>[0]): Promise<{ session: string; existing: boolean }> {
-    this.sweep();
     const workspace = req.config.workspace.mount;
-    for (const d of this.damaged.values()) {
-      if (d.name === req.name || (!req.name && d.workspace === workspace)) {
-        throw new CoopError('SESSION_EXISTS', `box ${d.name} of ${d.workspace || 'this workspace'} is running but damaged: ${d.problem}; end it with \`coop kill ${d.name}\` (persist directories are kept)`);
-      }
-    }
+    const sessions = this.boxes.sessions;
+    this.boxes.sweep();
+    this.boxes.refuseOverDamaged(req.name, workspace);
     if (req.name) {
-      const existing = this.sessions.get(req.name);
+      const existing = sessions.get(req.name);
       if (existing) {
         if (existing.box.workspace.host === workspace) return { session: req.name, existing: true };
         throw new CoopError('SESSION_EXISTS', `a box named ${req.name} already exists for ${existing.box.workspace.host}`);
       }
     } else {
-      for (const s of this.sessions.values()) if (s.box.workspace.host === workspace) return { session: s.name, existing: true };
+      for (const s of sessions.values()) if (s.box.workspace.host === workspace) return { session: s.name, existing: true };
     }
     const pending = this.creating.get(workspace);
     if (pending) return { session: (await pending).name, existing: true };
-    const name = req.name ?? nameFor(this.opts.coopHome, workspace, (n) => this.sessions.get(n)?.box.workspace.host ?? this.damaged.get(n)?.workspace ?? null);
+    const name = req.name ?? nameFor(this.opts.coopHome, workspace, (n) => sessions.get(n)?.box.workspace.host ?? this.boxes.damaged.get(n)?.workspace ?? null);
     const creation = (async () => {
-      await this.removing.get(name);
+      await this.boxes.settled(name);
       claimName(this.opts.coopHome, name, workspace);
       const s = await Session.create({
         name, config: req.config, coopHome: this.opts.coopHome, term: req.term ?? 'xterm-256color',
         cols: req.cols ?? 80, rows: req.rows ?? 24, graceMs: this.opts.killGraceMs,
       });
-      this.serve(s);
+      this.boxes.serve(s);
       this.log.write('created', { session: name, pid: s.box.pid });
       return s;
     })();
@@ -274,42 +181,25 @@ export class Daemon {
   }
 
   private async kill(names: string[], force: boolean): Promise<string[]> {
-    this.sweep();
-    for (const name of names) if (!this.sessions.has(name) && !this.damaged.has(name)) this.session(name); // says why not
-    const killed: string[] = [];
+    this.boxes.sweep();
+    for (const name of names) if (!this.boxes.damaged.has(name)) this.session(name); // says why not
     await Promise.all(
       names.map(async (name) => {
         this.log.write('killing', { session: name, force });
-        const d = this.damaged.get(name);
-        if (d) {
-          // Its record is unusable: the init found in /proc is ended, then the layers go.
-          const paths = sessionPaths(this.opts.coopHome, name);
-          this.killing.add(name);
-          try {
-            await killBox({ pid: d.pid, startTime: d.startTime, paths, idmap: readBoxRecord(paths)?.idmap ?? callerIdMapping() }, { force, graceMs: this.opts.killGraceMs });
-          } finally {
-            this.killing.delete(name);
-          }
-          this.damaged.delete(name);
-        } else {
-          const s = this.sessions.get(name)!;
-          await s.kill(force);
-          this.sessions.delete(name);
-        }
-        killed.push(name);
+        await this.boxes.kill(name, force, this.opts.killGraceMs);
       }),
     );
     this.touch();
-    return killed.sort();
+    return [...names].sort();
   }
 
   private status(): StatusInfo {
     const version = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
     let clients = 0;
-    for (const s of this.sessions.values()) clients += s.clientCount();
+    for (const s of this.boxes.sessions.values()) clients += s.clientCount();
     return {
       pid: process.pid, version, uptime_s: Math.round((Date.now() - this.started) / 1000), socket: this.paths.socket,
-      coop_home: this.opts.coopHome, sessions: this.sessions.size + this.damaged.size, clients, rss_bytes: process.memoryUsage().rss,
+      coop_home: this.opts.coopHome, sessions: this.boxes.size, clients, rss_bytes: process.memoryUsage().rss,
     };
   }
 
@@ -343,19 +233,8 @@ export class Daemon {
             s.attach(p.id, stream, { kind: 'local', readonly: true, filtered: false, cols: 1, rows: 1, replayLines: req.lines }),
         };
       },
-      ls: () => {
-        this.sweep();
-        const rows = [...this.sessions.values()].map((s): LsRow => s.row());
-        for (const d of this.damaged.values()) {
-          rows.push({
-            name: d.name, workspace: d.workspace, pid: d.pid, created: d.created, state: 'damaged', ptys: [],
-            clients: { local: 0, web: 0, tunnel: 0 }, problem: `${d.problem}; end it with \`coop kill ${d.name}\``,
-          });
-        }
-        const sessions = rows.sort((a, b) => a.name.localeCompare(b.name));
-        return this.gone.size ? { sessions, gone: [...this.gone.values()] } : { sessions };
-      },
-      kill: async (req) => ({ killed: await this.kill(req.all ? [...this.sessions.keys(), ...this.damaged.keys()] : [req.session!], req.force ?? false) }),
+      ls: () => this.boxes.rows(),
+      kill: async (req) => ({ killed: await this.kill(req.all ? [...this.boxes.sessions.keys(), ...this.boxes.damaged.keys()] : [req.session!], req.force ?? false) }),
       restart: (req) => {
         this.session(req.session).restart(req.pty, req.config);
         this.log.write('restarted', { session: req.session, pty: req.pty });

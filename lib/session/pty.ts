@@ -15,6 +15,8 @@ export type PtyState = PtyRow['state'];
 export const FAST_EXIT_MS = 5000;
 /** This many fast exits in a row stop auto-restart. */
 export const CRASH_LOOP_EXITS = 3;
+/** A helper told to hang up gives its process 5 s; after this long it is killed itself. */
+const HELPER_HANGUP_MS = 10_000;
 
 export interface PtyOptions {
   id: number;
@@ -238,13 +240,23 @@ export class SessionPty {
     this.proc?.kill(sig); // the helper passes it on to the process
   }
 
-  /** Ends the PTY for good: clients are told the PTY ended. */
-  remove(): void {
+  /**
+   * Ends the PTY for good: clients are told the PTY ended. The helper hangs up the terminal
+   * (and ends the process after its own grace time); one that is still there well after
+   * that — stuck on a terminal nobody reads — is killed, as it is at once when the whole
+   * box goes (`now`).
+   */
+  remove(now = false): void {
     this.removed = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    if (this.proc) this.signal('SIGHUP');
-    else this.endClients(this.lastExit?.code ?? null, this.lastExit?.signal ?? null);
+    const proc = this.proc;
+    if (!proc) return this.endClients(this.lastExit?.code ?? null, this.lastExit?.signal ?? null);
+    if (now) return proc.kill('SIGKILL');
+    proc.kill('SIGHUP');
+    setTimeout(() => {
+      if (proc.child.exitCode === null && proc.child.signalCode === null) proc.kill('SIGKILL');
+    }, HELPER_HANGUP_MS).unref();
   }
 
   /** Tells every client the daemon is going away (the process stays, in its box). */

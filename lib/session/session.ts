@@ -205,7 +205,7 @@ export class Session {
   /** Ends every process of the box and removes its layers (persist directories stay). */
   async kill(force: boolean): Promise<void> {
     this.stopping = true;
-    for (const p of this.ptys.values()) p.remove();
+    for (const p of this.ptys.values()) p.remove(force);
     await killBox(this.box, { force });
   }
 

@@ -141,9 +141,19 @@ export interface LsRow {
   workspace: string;
   pid: number;
   created: number;
-  state: 'running' | 'stopping';
+  /** "damaged": the box runs but cannot be served (see problem); it can be killed. */
+  state: 'running' | 'stopping' | 'damaged';
   ptys: PtyRow[];
   clients: { local: number; web: number; tunnel: number };
+  /** What is wrong with a damaged box, and what to do. */
+  problem?: string;
+}
+
+/** A box that ended on its own lately (its init died): why, for commands that name it. */
+export interface GoneRow {
+  name: string;
+  workspace: string;
+  message: string;
 }
 
 export interface StatusInfo {
@@ -161,7 +171,7 @@ export interface Responses {
   create: { session: string; existing: boolean };
   attach: { session: string; pty: number };
   shell: { session: string; pty: number };
-  ls: { sessions: LsRow[] };
+  ls: { sessions: LsRow[]; gone?: GoneRow[] };
   kill: { killed: string[] };
   restart: Record<string, never>;
   logs: { data?: Buffer };

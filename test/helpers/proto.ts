@@ -53,6 +53,7 @@ export class Proto {
   private constructor(readonly pipe: Pipe) {
     pipe.onClose(() => {
       this.closed = true;
+      for (const w of this.waiting.splice(0)) w({ ok: false, error: 'CLOSED', message: 'the connection closed' });
       this.poke();
     });
     pipe.onData((d) => {
@@ -81,6 +82,7 @@ export class Proto {
   }
 
   request(msg: Msg): Promise<Msg> {
+    if (this.closed) return Promise.resolve({ ok: false, error: 'CLOSED', message: 'the connection closed' });
     return new Promise((resolve) => {
       this.waiting.push(resolve);
       this.pipe.send(encodeMessage(msg));

@@ -35,6 +35,7 @@ export function loadPage(dir = webDist()): Page | { missing: string } {
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover, interactive-widget=resizes-content">
 <meta name="referrer" content="no-referrer">
+<link rel="icon" href="data:,">
 <title>coop</title>
 <style>${css}</style>
 </head><body><div id="root"></div>

@@ -28,7 +28,7 @@ export function Sidebar(props: SidebarProps) {
                 <span className="session-meta">
                   <span title="terminals">⌨ {c.local}</span> <span title="browsers">◎ {c.web}</span> <span title="tunnel peers">⇄ {c.tunnel}</span>
                 </span>
-                <span className="session-ws">{r.workspace}</span>
+                <span className="session-ws">{r.workspace.length > 36 ? `…${r.workspace.slice(-35)}` : r.workspace}</span>
               </button>
               <button type="button" className="btn danger small kill" aria-label={`Kill ${r.name}`} onClick={() => props.onKill(r.name)}>Kill</button>
             </li>

@@ -41,6 +41,22 @@ export interface TermProps {
 
 const enc = new TextEncoder();
 
+let gpu: boolean | null = null;
+/** WebGL with a real GPU; a software renderer (SwiftShader, llvmpipe) is slower than the DOM one. */
+function hardwareWebgl(): boolean {
+  if (gpu !== null) return gpu;
+  try {
+    const gl = document.createElement('canvas').getContext('webgl2');
+    const info = gl?.getExtension('WEBGL_debug_renderer_info');
+    const name = gl ? String(info ? gl.getParameter(info.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER)) : '';
+    gpu = !!gl && !/swiftshader|llvmpipe|softpipe|software/i.test(name);
+    gl?.getExtension('WEBGL_lose_context')?.loseContext();
+  } catch {
+    gpu = false;
+  }
+  return gpu;
+}
+
 export const TermView = forwardRef<TermHandle, TermProps>(function TermView(props, ref) {
   const host = useRef<HTMLDivElement>(null);
   const term = useRef<Terminal | null>(null);
@@ -62,7 +78,7 @@ export const TermView = forwardRef<TermHandle, TermProps>(function TermView(prop
   useEffect(() => {
     const t = new Terminal({
       theme: THEMES[latest.current.theme], fontFamily: 'ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace', fontSize: 14,
-      scrollback: 5000, allowProposedApi: false, convertEol: false, cursorBlink: true,
+      scrollback: 5000, allowProposedApi: false, convertEol: false, cursorBlink: false,
     });
     term.current = t;
     const fit = new FitAddon();
@@ -70,12 +86,14 @@ export const TermView = forwardRef<TermHandle, TermProps>(function TermView(prop
     t.open(host.current!);
     // Tests (and curious users) read the screen from the element: el.xterm.buffer.active.
     (host.current as HTMLDivElement & { xterm?: Terminal }).xterm = t;
-    try {
-      const gl = new WebglAddon();
-      gl.onContextLoss(() => gl.dispose());
-      t.loadAddon(gl);
-    } catch {
-      // no WebGL: the DOM renderer
+    if (hardwareWebgl()) {
+      try {
+        const gl = new WebglAddon();
+        gl.onContextLoss(() => gl.dispose());
+        t.loadAddon(gl);
+      } catch {
+        // the DOM renderer
+      }
     }
     const fitNow = () => {
       try {

@@ -67,7 +67,12 @@ async function run(h: Handlers, msg: Record<string, unknown>): Promise<object> {
 
 export async function handleRest(req: IncomingMessage, res: ServerResponse, path: string, h: Handlers): Promise<void> {
   try {
-    const parts = path.split('/').filter(Boolean).map(decodeURIComponent); // ['api', 'sessions', name?, 'shell'?]
+    let parts: string[]; // ['api', 'sessions', name?, 'shell'?]
+    try {
+      parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+    } catch {
+      throw new CoopError('INVALID_COMMAND', 'the path is not valid percent-encoding');
+    }
     if (parts[1] !== 'sessions' || parts.length > 4) throw new CoopError('SESSION_NOT_FOUND', `nothing at ${path.slice(0, 200)}`);
     const [, , name, sub] = parts;
     let out: object;

@@ -104,7 +104,23 @@ test('REST: create for a workspace (its own coop.toml), shell, list, kill', asyn
   assert.ok(pty >= 1);
   const missing = await http(`${s.base}/api/sessions/nope`, { method: 'DELETE', headers: auth });
   assert.is(missing.status, 404);
+  // Bad requests: a clear error, nothing changed.
+  const bad: [string, string, string | undefined, number, RegExp][] = [
+    ['POST', '/api/sessions', '{not json', 400, /must be a JSON object/],
+    ['POST', '/api/sessions', '{"workspace": 7}', 400, /workspace.{0,3}: expected a string/],
+    ['DELETE', '/api/sessions/%E0%A4%A', undefined, 400, /percent-encoding/],
+    ['PUT', '/api/sessions', '{}', 400, /not part of the REST API/],
+    ['GET', '/nothing', undefined, 404, /nothing at/],
+  ];
+  for (const [method, path, body, status, message] of bad) {
+    const r = await http(`${s.base}${path}`, { method, headers: auth, body });
+    assert.is(r.status, status, `${method} ${path}: ${r.body}`);
+    assert.match(r.body, message);
+  }
+  assert.ok(((await cliJson()) as { name: string }[]).some((r) => r.name === name));
 });
+
+const cliJson = async () => JSON.parse((await t.cli(['ls', '--json'])).stdout) as unknown;
 
 test('the token is in no file under $COOP_HOME, the daemon log included', () => {
   const hits: string[] = [];

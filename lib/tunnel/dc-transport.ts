@@ -1,0 +1,149 @@
+// A WebRTC DataChannel (werift) as the daemon's Transport (lib/ipc/server.ts), the tunnel's
+// counterpart of ws-transport.ts; the channel's conventions are in flow.ts. Output: what is
+// in werift's send buffer (bufferedAmount) plus what the page has not yet acknowledged is
+// writableLength, so a tab that cannot keep up is a slow client like any other (bounded
+// queue, `lagged`, replay), and `drain` comes when both are empty. Input: messages that
+// arrive while the protocol has paused us are held, and acknowledged only once taken; the
+// page keeps at most INPUT_WINDOW unacknowledged, so a peer holding more is misbehaving and
+// its channel is closed — the daemon's memory stays bounded whatever the peer sends.
+import { EventEmitter } from 'node:events';
+import type { RTCDataChannel } from 'werift';
+import type { Transport } from '../ipc/server.js';
+import { CHUNK, INPUT_WINDOW, OUTPUT_HIGH_WATER, parseSignal, pieces } from './flow.js';
+
+/** How long end() waits for queued output before closing anyway. */
+const END_GRACE_MS = 5000;
+
+export class DataChannelTransport extends EventEmitter implements Transport {
+  /** Output sent and not yet acknowledged by the page. */
+  private unacked = 0;
+  private paused = false;
+  private readonly held: Buffer[] = [];
+  private heldBytes = 0;
+  /** Input taken and not yet acknowledged to the page. */
+  private toAck = 0;
+  private ackQueued = false;
+  private closed = false;
+  private ending = false;
+
+  constructor(
+    private readonly dc: RTCDataChannel,
+    private readonly onMisbehaving?: (why: string) => void,
+  ) {
+    super();
+    dc.bufferedAmountLowThreshold = CHUNK;
+    dc.onMessage.subscribe((m) => (typeof m === 'string' ? this.text(m) : this.binary(m)));
+    dc.bufferedAmountLow.subscribe(() => this.maybeDrain());
+    dc.stateChanged.subscribe((s) => {
+      if (s === 'closed') this.gone();
+    });
+  }
+
+  get label(): string {
+    return this.dc.label;
+  }
+
+  private binary(chunk: Buffer): void {
+    if (this.closed) return;
+    if (!this.paused) return this.take(chunk);
+    this.held.push(chunk);
+    this.heldBytes += chunk.length;
+    if (this.heldBytes > INPUT_WINDOW + CHUNK) {
+      this.onMisbehaving?.(`sent ${this.heldBytes} bytes beyond what was acknowledged (window ${INPUT_WINDOW})`);
+      this.destroy();
+    }
+  }
+
+  private take(chunk: Buffer): void {
+    this.toAck += chunk.length;
+    if (!this.ackQueued) {
+      this.ackQueued = true;
+      setImmediate(() => {
+        this.ackQueued = false;
+        if (this.toAck > 0 && this.open) this.dc.send(JSON.stringify({ ack: this.toAck }));
+        this.toAck = 0;
+      });
+    }
+    this.emit('data', chunk);
+  }
+
+  private text(text: string): void {
+    const s = parseSignal(text);
+    if (!s) {
+      this.onMisbehaving?.('sent a text message that is not a signal');
+      return this.destroy();
+    }
+    if ('ack' in s) {
+      this.unacked = Math.max(0, this.unacked - s.ack);
+      this.maybeDrain();
+    }
+  }
+
+  private get open(): boolean {
+    return !this.closed && this.dc.readyState === 'open';
+  }
+
+  private maybeDrain(): void {
+    if (this.writableLength === 0 && this.listenerCount('drain') > 0) this.emit('drain');
+  }
+
+  private gone(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.held.length = 0;
+    this.heldBytes = 0;
+    this.emit('close');
+  }
+
+  write(chunk: Buffer): boolean {
+    if (!this.open || this.ending) return false;
+    for (const p of pieces(chunk)) this.dc.send(Buffer.from(p.buffer, p.byteOffset, p.byteLength));
+    this.unacked += chunk.length;
+    return this.writableLength < OUTPUT_HIGH_WATER;
+  }
+
+  /** Closes once what was written has gone out (at most END_GRACE_MS later). */
+  end(): void {
+    if (this.closed || this.ending) return;
+    this.ending = true;
+    const until = Date.now() + END_GRACE_MS;
+    const check = () => {
+      if (this.closed) return;
+      // Data already handed to SCTP is delivered before the stream reset that close() sends.
+      if (this.dc.bufferedAmount === 0 || Date.now() > until) return this.finish();
+      setTimeout(check, 20).unref();
+    };
+    check();
+  }
+
+  private finish(): void {
+    if (this.closed) return;
+    this.dc.close();
+    // werift reports "closed" once the stream reset is answered; a peer that never answers
+    // must not keep the transport counted.
+    setTimeout(() => this.gone(), END_GRACE_MS).unref();
+  }
+
+  destroy(): void {
+    if (!this.closed) this.dc.close();
+    this.gone();
+  }
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    while (!this.paused && !this.closed && this.held.length) {
+      const c = this.held.shift()!;
+      this.heldBytes -= c.length;
+      this.take(c);
+    }
+  }
+
+  /** Bytes not yet taken by the page: in werift's buffer, and sent but not acknowledged. */
+  get writableLength(): number {
+    return this.dc.bufferedAmount + this.unacked;
+  }
+}

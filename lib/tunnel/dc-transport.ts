@@ -28,7 +28,12 @@ export class DataChannelTransport extends EventEmitter implements Transport {
 
   constructor(
     private readonly dc: RTCDataChannel,
-    private readonly onMisbehaving?: (why: string) => void,
+    private readonly events: {
+      /** The peer broke the channel's conventions (the channel is closed). */
+      misbehaving?: (why: string) => void;
+      /** The page said it is going away ({"bye"}). */
+      bye?: (why: string) => void;
+    } = {},
   ) {
     super();
     dc.bufferedAmountLowThreshold = CHUNK;
@@ -49,7 +54,7 @@ export class DataChannelTransport extends EventEmitter implements Transport {
     this.held.push(chunk);
     this.heldBytes += chunk.length;
     if (this.heldBytes > INPUT_WINDOW + CHUNK) {
-      this.onMisbehaving?.(`sent ${this.heldBytes} bytes beyond what was acknowledged (window ${INPUT_WINDOW})`);
+      this.events.misbehaving?.(`sent ${this.heldBytes} bytes beyond what was acknowledged (window ${INPUT_WINDOW})`);
       this.destroy();
     }
   }
@@ -70,13 +75,13 @@ export class DataChannelTransport extends EventEmitter implements Transport {
   private text(text: string): void {
     const s = parseSignal(text);
     if (!s) {
-      this.onMisbehaving?.('sent a text message that is not a signal');
+      this.events.misbehaving?.('sent a text message that is not a signal');
       return this.destroy();
     }
     if ('ack' in s) {
       this.unacked = Math.max(0, this.unacked - s.ack);
       this.maybeDrain();
-    }
+    } else this.events.bye?.(s.bye);
   }
 
   private get open(): boolean {

@@ -4,7 +4,8 @@
 // crosses as many messages and is put together again by the frame decoder. Text messages
 // are the channel's own signals, JSON: {"ack": N} says N received bytes were consumed
 // (the page: rendered; the daemon: taken by the protocol), which bounds what either side
-// may have in flight; {"bye": "why"} says the daemon closes the tunnel.
+// may have in flight; {"bye": "why"} says that end closes the tunnel (the daemon: why; the
+// page: it is being closed — a tab going away does not always say so in WebRTC itself).
 
 /** The largest binary message either side sends. */
 export const CHUNK = 16 * 1024;

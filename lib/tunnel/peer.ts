@@ -115,7 +115,10 @@ export class Tunnel {
       if (s === 'closed') this.dcs.delete(dc);
     });
     const serve = () => {
-      const tr = new DataChannelTransport(dc, (why) => this.opts.log.write('tunnel-channel-closed', { tunnel: this.id.slice(0, 8), why }));
+      const tr = new DataChannelTransport(dc, {
+        misbehaving: (why) => this.opts.log.write('tunnel-channel-closed', { tunnel: this.id.slice(0, 8), why }),
+        bye: () => this.close('the browser closed the tunnel (its page was closed)'),
+      });
       this.channels.add(tr);
       tr.on('close', () => this.channels.delete(tr));
       this.opts.serve(tr, dc.label);

@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { RTCPeerConnection, type RTCDataChannel } from 'werift';
 import { decodeOffer, encodeEnvelope, ENVELOPE_VERSION, type OfferEnvelope } from '../../lib/tunnel/envelope.js';
-import { CONTROL_LABEL, parseSignal, pieces, PTY_LABEL } from '../../lib/tunnel/flow.js';
+import { CONTROL_LABEL, INPUT_WINDOW, parseSignal, pieces, PTY_LABEL } from '../../lib/tunnel/flow.js';
 import { COOP } from './cli.js';
 import type { Pipe } from './proto.js';
 
@@ -67,17 +67,38 @@ export async function answerLink(url: string): Promise<Answerer> {
   };
 }
 
-/** A data channel as a Pipe: binary pieces out, every binary message acknowledged. */
+/**
+ * A data channel as a Pipe, keeping the page's side of the conventions: binary pieces out,
+ * at most INPUT_WINDOW of them unacknowledged by the daemon; every binary message in
+ * acknowledged at once.
+ */
 export function dcPipe(dc: RTCDataChannel): Pipe {
   const cbs: ((b: Buffer) => void)[] = [];
+  const queue: Buffer[] = [];
+  let unacked = 0;
+  const flush = () => {
+    while (queue.length && unacked < INPUT_WINDOW && dc.readyState === 'open') {
+      const p = queue.shift()!;
+      dc.send(p);
+      unacked += p.length;
+    }
+  };
   dc.onMessage.subscribe((m) => {
-    if (typeof m === 'string') return;
+    if (typeof m === 'string') {
+      const s = parseSignal(m);
+      if (s && 'ack' in s) {
+        unacked = Math.max(0, unacked - s.ack);
+        flush();
+      }
+      return;
+    }
     dc.send(JSON.stringify({ ack: m.length }));
     for (const cb of cbs) cb(m);
   });
   return {
     send: (b) => {
-      for (const p of pieces(b)) dc.send(Buffer.from(p));
+      for (const p of pieces(b)) queue.push(Buffer.from(p));
+      flush();
     },
     onData: (cb) => void cbs.push(cb),
     onClose: (cb) => void dc.stateChanged.subscribe((s) => s === 'closed' && cb()),

@@ -132,6 +132,25 @@ test('pasted: the exported page on a static host shows the answer; pasted into c
   }
 });
 
+test('the daemon stops answering (a lost network): the page reports the tunnel lost', async () => {
+  const cli = new TunnelCli(['--no-stun'], t.env, t.workspace);
+  const page = await ctx.newPage();
+  await page.goto(await cli.url());
+  await cli.until(/Connected/);
+  await page.locator(`[data-session="${name}"]`).waitFor();
+  const pid = t.daemonPid()!;
+  process.kill(pid, 'SIGSTOP');
+  try {
+    await page.locator('[data-tunnel=closed]').waitFor({ timeout: 60_000 });
+    assert.match(await page.locator('[data-tunnel=closed]').innerText(), /lost|failed/);
+  } finally {
+    process.kill(pid, 'SIGCONT');
+  }
+  cli.child.kill('SIGINT');
+  await cli.exited;
+  await page.close();
+});
+
 test('a damaged link or one from a newer coop: the page says what is wrong', async () => {
   const page = await ctx.newPage();
   await page.goto(`${siteBase}/connect#not-a-real-envelope`);

@@ -5,7 +5,7 @@
 // the agent and reading its output, a shell tab, blocked input refused. Ctrl+C on the
 // command and closing the tab are each reported on the other side; a damaged or too new
 // link is explained on the page.
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -149,6 +149,28 @@ test('the daemon stops answering (a lost network): the page reports the tunnel l
   cli.child.kill('SIGINT');
   await cli.exited;
   await page.close();
+});
+
+test('on a phone: the connect page fits the screen, the answer and its QR code in view', async () => {
+  const phone = await openBrowser({ viewport: { width: 390, height: 844 }, phone: true, args: WEBRTC_FLAGS });
+  const cli = new TunnelCli(['--no-stun', '--page', `${siteBase}/connect`], t.env, t.workspace);
+  try {
+    const p = await phone.newPage();
+    await p.goto(await cli.url());
+    await p.locator('[data-connect=paste]').waitFor();
+    await p.locator('.answer-qr').waitFor();
+    const fits = await p.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+    assert.ok(fits, 'no horizontal scrolling');
+    assert.ok(await p.locator('[data-testid=answer]').isVisible());
+    if (process.env.COOP_SCREENSHOTS) {
+      mkdirSync(process.env.COOP_SCREENSHOTS, { recursive: true });
+      await p.screenshot({ path: join(process.env.COOP_SCREENSHOTS, 'tunnel-connect-phone.png') });
+    }
+  } finally {
+    cli.child.kill('SIGINT');
+    await cli.exited;
+    await phone.close();
+  }
 });
 
 test('a damaged link or one from a newer coop: the page says what is wrong', async () => {

@@ -251,7 +251,7 @@ async function main(): Promise<void> {
   const peer = await answerLink(await cliBare.url());
   cliBare.paste(peer.answer);
   await cliBare.until(/Connected/);
-  const bareDc = await Attached.attach(dcPipe(await peer.channel()), session);
+  const bareDc = await Attached.attach(dcPipe(await peer.channel(), peer.offer.key), session);
 
   console.log('\ntunnel (a): keystroke round trip over loopback, 2 x 150 keys each, interleaved');
   const r = { pageWs: [] as number[], pageDc: [] as number[], ws: [] as number[], dc: [] as number[] };
@@ -270,7 +270,7 @@ async function main(): Promise<void> {
   const line = (what: string, x: { ms: number; mb: number; lagged: number }) =>
     console.log(`  ${what}  ${x.ms.toFixed(0)} ms   ${x.mb.toFixed(1)} MB delivered (${(x.mb / (x.ms / 1000)).toFixed(1)} MB/s)   skipped ahead (lagged) ${x.lagged}x`);
   const wsShell = await Attached.attach(await wsPipe(url.replace('http://', 'ws://').replace('/?', '/ws?')), session, true);
-  const dcShell = await Attached.attach(dcPipe(await peer.channel()), session, true);
+  const dcShell = await Attached.attach(dcPipe(await peer.channel(), peer.offer.key), session, true);
   const nw = await wsShell.blast();
   const nd = await dcShell.blast();
   line('Node, bare WebSocket           ', nw);

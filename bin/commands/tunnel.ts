@@ -39,6 +39,12 @@ export const tunnelCommand: Handler = async (args, ctx) => {
     rl = null;
     process.stdin.destroy(); // nothing more is read; a pipe left open would keep us running
   };
+  /** The daemon went away under us (stopped, or crashed): the tunnel went with it. */
+  const daemonGone = (e: unknown): number => {
+    if (!(e instanceof CoopError && e.code === 'DAEMON_FAILED')) throw e;
+    printError(ctx, 'the tunnel ended: the coop daemon stopped (`coop system shutdown`, or it crashed). Run `coop tunnel` again for a new link.');
+    return 6;
+  };
   const cancelled = () => {
     say('\nClosed the tunnel.\n');
     return 130;
@@ -71,13 +77,15 @@ export const tunnelCommand: Handler = async (args, ctx) => {
       })();
     });
 
-    const connected = await Promise.race([client.tunnelWait(id, 'connected'), interrupted]);
+    const connected = await Promise.race([client.tunnelWait(id, 'connected').catch(daemonGone), interrupted]);
+    if (typeof connected === 'number') return connected;
     if (connected === INTERRUPTED) return cancelled();
     stopReading();
     say('Connected: the browser now runs the web UI over the tunnel (its input to agents is filtered, as on the web). Ctrl+C closes the tunnel.\n');
 
-    const end = await Promise.race([client.tunnelWait(id, 'closed'), interrupted]);
+    const end = await Promise.race([client.tunnelWait(id, 'closed').catch(daemonGone), interrupted]);
     if (end === INTERRUPTED) return cancelled();
+    if (typeof end === 'number') return end;
     if (end.lost) {
       printError(ctx, `the tunnel was lost: ${end.reason ?? 'no reason given'}. Run \`coop tunnel\` again for a new link.`);
       return 6;

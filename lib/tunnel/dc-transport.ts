@@ -5,7 +5,10 @@
 // queue, `lagged`, replay), and `drain` comes when both are empty. Input: messages that
 // arrive while the protocol has paused us are held, and acknowledged only once taken; the
 // page keeps at most INPUT_WINDOW unacknowledged, so a peer holding more is misbehaving and
-// its channel is closed — the daemon's memory stays bounded whatever the peer sends.
+// its channel is closed — the daemon's memory stays bounded whatever the peer sends. Before
+// anything, the page must send the tunnel's key: until it has, the transport is not served
+// ('authenticated' is emitted once), and anything else closes it.
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { RTCDataChannel } from 'werift';
 import type { Transport } from '../ipc/server.js';
@@ -13,6 +16,10 @@ import { CHUNK, INPUT_WINDOW, OUTPUT_HIGH_WATER, parseSignal, pieces } from './f
 
 /** How long end() waits for queued output before closing anyway. */
 const END_GRACE_MS = 5000;
+/** A channel whose key has not come this long after it opened is closed. */
+const KEY_MS = 10_000;
+
+const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 
 export class DataChannelTransport extends EventEmitter implements Transport {
   /** Output sent and not yet acknowledged by the page. */
@@ -25,9 +32,13 @@ export class DataChannelTransport extends EventEmitter implements Transport {
   private ackQueued = false;
   private closed = false;
   private ending = false;
+  private authenticated = false;
+  private readonly keyTimer: NodeJS.Timeout;
 
   constructor(
     private readonly dc: RTCDataChannel,
+    /** The tunnel's key, which the page must send first. */
+    private readonly key: string,
     private readonly events: {
       /** The peer broke the channel's conventions (the channel is closed). */
       misbehaving?: (why: string) => void;
@@ -36,6 +47,8 @@ export class DataChannelTransport extends EventEmitter implements Transport {
     } = {},
   ) {
     super();
+    this.keyTimer = setTimeout(() => this.refuse('sent no key'), KEY_MS);
+    this.keyTimer.unref();
     dc.bufferedAmountLowThreshold = CHUNK;
     dc.onMessage.subscribe((m) => (typeof m === 'string' ? this.text(m) : this.binary(m)));
     dc.bufferedAmountLow.subscribe(() => this.maybeDrain());
@@ -48,15 +61,18 @@ export class DataChannelTransport extends EventEmitter implements Transport {
     return this.dc.label;
   }
 
+  private refuse(why: string): void {
+    this.events.misbehaving?.(why);
+    this.destroy();
+  }
+
   private binary(chunk: Buffer): void {
     if (this.closed) return;
+    if (!this.authenticated) return this.refuse('sent data before the key');
     if (!this.paused) return this.take(chunk);
     this.held.push(chunk);
     this.heldBytes += chunk.length;
-    if (this.heldBytes > INPUT_WINDOW + CHUNK) {
-      this.events.misbehaving?.(`sent ${this.heldBytes} bytes beyond what was acknowledged (window ${INPUT_WINDOW})`);
-      this.destroy();
-    }
+    if (this.heldBytes > INPUT_WINDOW + CHUNK) this.refuse(`sent ${this.heldBytes} bytes beyond what was acknowledged (window ${INPUT_WINDOW})`);
   }
 
   private take(chunk: Buffer): void {
@@ -73,11 +89,17 @@ export class DataChannelTransport extends EventEmitter implements Transport {
   }
 
   private text(text: string): void {
+    if (this.closed) return;
     const s = parseSignal(text);
-    if (!s) {
-      this.events.misbehaving?.('sent a text message that is not a signal');
-      return this.destroy();
+    if (!s) return this.refuse('sent a text message that is not a signal');
+    if (!this.authenticated) {
+      if (!('key' in s) || !timingSafeEqual(digest(s.key), digest(this.key))) return this.refuse('sent a wrong key');
+      this.authenticated = true;
+      clearTimeout(this.keyTimer);
+      this.emit('authenticated');
+      return;
     }
+    if ('key' in s) return;
     if ('ack' in s) {
       this.unacked = Math.max(0, this.unacked - s.ack);
       this.maybeDrain();
@@ -95,6 +117,7 @@ export class DataChannelTransport extends EventEmitter implements Transport {
   private gone(): void {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.keyTimer);
     this.held.length = 0;
     this.heldBytes = 0;
     this.emit('close');

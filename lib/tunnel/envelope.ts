@@ -1,8 +1,9 @@
 // The tunnel's signaling (SPEC §11), shared by the daemon and the connect page: the offer
 // travels in the fragment of the connect URL (`…/connect#<envelope>`, never sent to any
 // server) and the answer comes back as text (pasted into `coop tunnel`, or posted by a page
-// this daemon served). An envelope is JSON, compressed with deflate-raw and base64url-
-// encoded. Only web platform APIs here (CompressionStream, TextEncoder, atob/btoa): Node
+// this daemon served). An envelope is JSON, compressed with deflate-raw, followed by the
+// CRC-32 of the compressed bytes (so a changed or missing character is always noticed),
+// and base64url-encoded. Only web platform APIs here (CompressionStream, TextEncoder, atob/btoa): Node
 // and browsers both have them. Decoding never throws anything but EnvelopeError, whose
 // message says what is wrong with the text and what to do.
 
@@ -24,6 +25,11 @@ export interface OfferEnvelope {
   id: string;
   /** STUN servers the daemon used; the page uses the same ones (none after --no-stun). */
   stun: string[];
+  /**
+   * A secret only the link carries (never the answer): the page's first message on each
+   * channel, so a channel is served only to whoever opened the link.
+   */
+  key: string;
 }
 
 /** The browser's half: its SDP answer, for the tunnel it answers. */
@@ -55,6 +61,24 @@ export function fromBase64url(text: string): Uint8Array | null {
   const out = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
   return out;
+}
+
+const CRC_TABLE = (() => {
+  const t = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c >>> 0;
+  }
+  return t;
+})();
+
+/** CRC-32 (IEEE, as zlib's), big-endian. */
+function crc32(bytes: Uint8Array): Uint8Array {
+  let c = 0xffffffff;
+  for (const b of bytes) c = CRC_TABLE[(c ^ b) & 0xff]! ^ (c >>> 8);
+  c = (c ^ 0xffffffff) >>> 0;
+  return Uint8Array.of(c >>> 24, (c >>> 16) & 0xff, (c >>> 8) & 0xff, c & 0xff);
 }
 
 /** Runs bytes through a (de)compression stream: the result, 'bad' when it fails, 'large' above `limit` bytes. */
@@ -94,7 +118,10 @@ export async function encodeEnvelope(envelope: OfferEnvelope | AnswerEnvelope): 
   const json = new TextEncoder().encode(JSON.stringify(envelope));
   const packed = await transform(json, new CompressionStream('deflate-raw'), Infinity);
   if (typeof packed === 'string') throw new Error('deflate-raw failed');
-  return toBase64url(packed);
+  const out = new Uint8Array(packed.length + 4);
+  out.set(packed);
+  out.set(crc32(packed), packed.length);
+  return toBase64url(out);
 }
 
 type What = 'link' | 'answer';
@@ -106,8 +133,13 @@ async function decodeObject(text: string, what: What): Promise<Record<string, un
   const clean = text.trim();
   if (!clean) throw new EnvelopeError(what === 'link' ? 'the link has no connection data after "#": ' + retry(what) : 'the answer is empty: ' + retry(what));
   if (clean.length > MAX_ENCODED_CHARS) throw new EnvelopeError(`${the} is too long (${clean.length} characters; at most ${MAX_ENCODED_CHARS}): it is not from coop`);
-  const packed = fromBase64url(clean);
-  if (!packed) throw new EnvelopeError(`${the} is damaged (it is not base64url text, or is cut short): ${retry(what)}`);
+  const bytes = fromBase64url(clean);
+  if (!bytes) throw new EnvelopeError(`${the} is damaged (it is not base64url text, or is cut short): ${retry(what)}`);
+  const packed = bytes.subarray(0, Math.max(0, bytes.length - 4));
+  const sum = crc32(packed);
+  if (bytes.length < 5 || sum.some((b, i) => b !== bytes[packed.length + i])) {
+    throw new EnvelopeError(`${the} is damaged or cut short (its checksum does not match): ${retry(what)}`);
+  }
   const json = await transform(packed, new DecompressionStream('deflate-raw'), MAX_ENVELOPE_BYTES);
   if (json === 'large') throw new EnvelopeError(`${the} decompresses to more than ${MAX_ENVELOPE_BYTES / 1024} KiB: it is not from coop`);
   if (json === 'bad') throw new EnvelopeError(`${the} is damaged or cut short (it does not decompress): ${retry(what)}`);
@@ -153,11 +185,13 @@ export async function decodeOffer(fragment: string): Promise<OfferEnvelope> {
   const hostname = str(o, 'hostname', 255);
   const id = str(o, 'id', 128);
   if (!machine || !hostname || !id) throw new EnvelopeError(`${the} is damaged (it does not name the machine and tunnel): ${retry('link')}`);
+  const key = str(o, 'key', 128);
+  if (!key || !/^[A-Za-z0-9_-]{16,}$/.test(key)) throw new EnvelopeError(`${the} is damaged (it has no channel key): ${retry('link')}`);
   const stun = o.stun ?? [];
   if (!Array.isArray(stun) || stun.length > 8 || !stun.every((u) => typeof u === 'string' && u.length <= 256 && /^stuns?:/.test(u))) {
     throw new EnvelopeError(`${the} is damaged (its STUN servers are not stun: URLs): ${retry('link')}`);
   }
-  return { version: ENVELOPE_VERSION, sdp, machine_id: machine, hostname, id, stun: stun as string[] };
+  return { version: ENVELOPE_VERSION, sdp, machine_id: machine, hostname, id, stun: stun as string[], key };
 }
 
 /** The browser's answer as pasted or posted. */

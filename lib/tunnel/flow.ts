@@ -6,6 +6,8 @@
 // (the page: rendered; the daemon: taken by the protocol), which bounds what either side
 // may have in flight; {"bye": "why"} says that end closes the tunnel (the daemon: why; the
 // page: it is being closed — a tab going away does not always say so in WebRTC itself).
+// The page's first message on every channel is {"key": K}, K from the link's envelope: the
+// daemon serves a channel only after that (see KEY in peer.ts).
 
 /** The largest binary message either side sends. */
 export const CHUNK = 16 * 1024;
@@ -18,7 +20,7 @@ export const OUTPUT_HIGH_WATER = 256 * 1024;
 export const CONTROL_LABEL = 'coop-control';
 export const PTY_LABEL = 'coop-pty';
 
-export type Signal = { ack: number } | { bye: string };
+export type Signal = { ack: number } | { bye: string } | { key: string };
 
 /** A text message as a signal, or null when it is not one. */
 export function parseSignal(text: string): Signal | null {
@@ -33,6 +35,7 @@ export function parseSignal(text: string): Signal | null {
   const o = v as Record<string, unknown>;
   if (Number.isSafeInteger(o.ack) && (o.ack as number) >= 0) return { ack: o.ack as number };
   if (typeof o.bye === 'string') return { bye: o.bye.slice(0, 300) };
+  if (typeof o.key === 'string' && o.key.length <= 128) return { key: o.key };
   return null;
 }
 

@@ -45,6 +45,13 @@ const SUGGEST = 'on the same network, `coop serve -H 0.0.0.0` needs no tunnel; a
 
 export class Tunnel {
   readonly id = randomBytes(12).toString('base64url');
+  /**
+   * Channels are served only after the page sends this (it is in the link, not in the
+   * answer). The DTLS fingerprints say which certificates the two ends present; werift
+   * 0.24 does not check the handshake signature that proves the browser holds its key, so
+   * this secret, which never crosses the network outside the encrypted channel, does.
+   */
+  private readonly key = randomBytes(18).toString('base64url');
   state: TunnelState = 'waiting';
   offer!: OfferEnvelope;
   private pc!: RTCPeerConnection;
@@ -82,7 +89,7 @@ export class Tunnel {
       this.close('no network address to offer', true);
       throw new CoopError('TUNNEL_FAILED', `no network address to offer a browser (no interface is up${opts.stun.length ? ' and STUN gave none' : ''})`);
     }
-    this.offer = { version: ENVELOPE_VERSION, sdp, machine_id: opts.machineId, hostname: hostname(), id: this.id, stun: opts.stun };
+    this.offer = { version: ENVELOPE_VERSION, sdp, machine_id: opts.machineId, hostname: hostname(), id: this.id, stun: opts.stun, key: this.key };
     this.timer = setTimeout(() => {
       const s = Math.round(opts.timeoutMs / 1000);
       this.close(`no browser connected within ${s} s (${this.state === 'waiting' ? 'no answer came' : 'an answer came, but no network path between the two ends worked'}); ${SUGGEST}`, true);
@@ -115,13 +122,13 @@ export class Tunnel {
       if (s === 'closed') this.dcs.delete(dc);
     });
     const serve = () => {
-      const tr = new DataChannelTransport(dc, {
-        misbehaving: (why) => this.opts.log.write('tunnel-channel-closed', { tunnel: this.id.slice(0, 8), why }),
+      const tr = new DataChannelTransport(dc, this.key, {
+        misbehaving: (why) => this.opts.log.write('tunnel-channel-closed', { tunnel: this.id.slice(0, 8), label: dc.label, why }),
         bye: () => this.close('the browser closed the tunnel (its page was closed)'),
       });
       this.channels.add(tr);
       tr.on('close', () => this.channels.delete(tr));
-      this.opts.serve(tr, dc.label);
+      tr.once('authenticated', () => this.opts.serve(tr, dc.label));
     };
     if (dc.readyState === 'open') serve();
     else {

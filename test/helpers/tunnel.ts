@@ -68,11 +68,12 @@ export async function answerLink(url: string): Promise<Answerer> {
 }
 
 /**
- * A data channel as a Pipe, keeping the page's side of the conventions: binary pieces out,
+ * A data channel as a Pipe, keeping the page's side of the conventions: the tunnel's key
+ * first (`key`: the offer's, or another to see it refused), binary pieces out,
  * at most INPUT_WINDOW of them unacknowledged by the daemon; every binary message in
  * acknowledged at once.
  */
-export function dcPipe(dc: RTCDataChannel): Pipe {
+export function dcPipe(dc: RTCDataChannel, key: string): Pipe {
   const cbs: ((b: Buffer) => void)[] = [];
   const queue: Buffer[] = [];
   let unacked = 0;
@@ -83,6 +84,7 @@ export function dcPipe(dc: RTCDataChannel): Pipe {
       unacked += p.length;
     }
   };
+  dc.send(JSON.stringify({ key }));
   dc.onMessage.subscribe((m) => {
     if (typeof m === 'string') {
       const s = parseSignal(m);

@@ -1,10 +1,12 @@
 // `coop tunnel` against the browser's side played by werift (test/helpers/tunnel.ts): the
 // link and its envelope, the answer pasted into the waiting command or posted to the web
 // server, the daemon's protocol over the data channels as a `tunnel` peer (what the gateway
-// refuses it, filtered input), Ctrl+C closing the peer, and the timeout's exit code 6.
+// refuses it, filtered input, the channel key), Ctrl+C closing the peer, a daemon that stops,
+// and the timeout's exit code 6.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Client } from '../../lib/client/index.js';
+import { encodeMessage } from '../../lib/ipc/frames.js';
 import { sleep, TestCoop } from '../helpers/daemon.js';
 import { Proto } from '../helpers/proto.js';
 import { answerLink, dcPipe, TunnelCli, type Answerer } from '../helpers/tunnel.js';
@@ -53,14 +55,14 @@ test('the link carries the envelope; the pasted answer connects', async () => {
   await cli.until(/answer is damaged/);
   cli.paste(peer.answer);
   await cli.until(/Connected/);
-  control = await Proto.over(dcPipe(await peer.control));
+  control = await Proto.over(dcPipe(await peer.control, peer.offer.key));
   const ls = await control.request({ cmd: 'ls' });
   assert.ok((ls.sessions as { name: string }[]).some((r) => r.name === name), JSON.stringify(ls));
   assert.is((await status()).tunnels, 1);
 });
 
 test('the agent over a coop-pty channel: output, filtered input, counted as a tunnel client', async () => {
-  const p = await Proto.over(dcPipe(await peer.channel()));
+  const p = await Proto.over(dcPipe(await peer.channel(), peer.offer.key));
   const r = await p.stream({ cmd: 'attach', session: name, pty: 0, cols: 80, rows: 24 });
   assert.is(r.ok, true, JSON.stringify(r));
   p.input('echo tun-$((6*7))\n');
@@ -83,8 +85,25 @@ test("the gateway refuses a tunnel peer's shutdown, foreign mounts, unfiltered a
   assert.is((await control.request({ cmd: 'kill', all: true })).error, 'FORBIDDEN');
   assert.is((await status()).pid > 0, true, 'the daemon still runs');
   // (A refused stream request ends its channel, as it ends a socket connection.)
-  const p = await Proto.over(dcPipe(await peer.channel()));
+  const p = await Proto.over(dcPipe(await peer.channel(), peer.offer.key));
   assert.is((await p.stream({ cmd: 'attach', session: name, pty: 0, cols: 80, rows: 24, filtered: false })).error, 'FORBIDDEN');
+});
+
+test('a channel is served only after the key from the link: a wrong key, or data first, closes it unanswered', async () => {
+  const channels = await Promise.all([peer.channel(), peer.channel()]); // (both open before either closes)
+  for (const [i, key] of (['x'.repeat(24), null] as const).entries()) {
+    const dc = channels[i]!;
+    let answered = false;
+    dc.onMessage.subscribe((m) => {
+      if (typeof m !== 'string') answered = true;
+    });
+    const closed = new Promise<void>((r) => dc.stateChanged.subscribe((s) => s === 'closed' && r()));
+    if (key) dc.send(JSON.stringify({ key }));
+    dc.send(encodeMessage({ version: 1 }));
+    await closed;
+    assert.not.ok(answered, `the handshake was answered (key ${key})`);
+  }
+  assert.ok(Array.isArray((await control.request({ cmd: 'ls' })).sessions), 'the tunnel itself lives on');
 });
 
 test('a link works once: a second answer to the same tunnel is refused', async () => {
@@ -119,7 +138,7 @@ test('the answer posted to the web server by a page it served (token required)',
   const posted = await http(`${s.base}/tunnel/answer?token=${s.token}`, { method: 'POST', body: p.answer });
   assert.is(posted.status, 200, posted.body);
   await tc.until(/Connected/);
-  const pr = await Proto.over(dcPipe(await p.control));
+  const pr = await Proto.over(dcPipe(await p.control, p.offer.key));
   assert.ok(Array.isArray((await pr.request({ cmd: 'ls' })).sessions));
   tc.child.kill('SIGINT');
   assert.is(await tc.exited, 130);
@@ -134,6 +153,19 @@ test('no browser within the timeout: exit 6 and a line suggesting coop serve on 
   assert.match(r.stderr, /coop serve -H 0\.0\.0\.0/);
   assert.is(r.stderr.trim().split('\n').length, 1, r.stderr);
   assert.is((await status()).tunnels, 0);
+});
+
+test('the daemon stops: the browser is told, the command ends with exit 6 saying why', async () => {
+  const tc = new TunnelCli(['--no-stun', '--page', PAGE], t.env, t.workspace);
+  const p = await answerLink(await tc.url());
+  tc.paste(p.answer);
+  await tc.until(/Connected/);
+  assert.is((await t.cli(['system', 'shutdown'])).code, 0);
+  assert.match(await p.bye, /daemon stopped/);
+  assert.is(await tc.exited, 6, tc.stderr);
+  assert.match(tc.stderr, /the tunnel ended: the coop daemon stopped/);
+  await p.close();
+  assert.is((await t.cli(['ls'])).code, 0, 'a new daemon takes the box over (for the cleanup)');
 });
 
 test.run();

@@ -1,7 +1,7 @@
 // The tunnel's envelope (lib/tunnel/envelope.ts, shared with the connect page): a round
 // trip, and every damaged, cut or foreign text refused with one clear EnvelopeError naming
 // what is wrong and what to do — version mismatches in both directions included.
-import { deflateRawSync } from 'node:zlib';
+import { crc32, deflateRawSync } from 'node:zlib';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
@@ -11,9 +11,20 @@ import {
 const SDP = 'v=0\r\no=- 1 0 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n'
   + 'a=candidate:1 1 udp 2116026367 127.0.0.1 40000 typ host\r\na=ice-ufrag:abcd\r\na=ice-pwd:0123456789abcdef012345\r\n'
   + 'a=fingerprint:sha-256 ED:53:93:93:86:F4:45:5E:0E:F8:B1:57:59:F6:BC:22:C7:37:87:4D:9E:25:80:AD:FC:DE:87:B2:7A:CE:64:9C\r\n';
-const OFFER: OfferEnvelope = { version: ENVELOPE_VERSION, sdp: SDP, machine_id: '0123456789abcdef0123456789abcdef', hostname: 'box.example', id: 'tunnel-id-1', stun: ['stun:stun.example.org:3478'] };
+const OFFER: OfferEnvelope = { version: ENVELOPE_VERSION, sdp: SDP, machine_id: '0123456789abcdef0123456789abcdef', hostname: 'box.example', id: 'tunnel-id-1', stun: ['stun:stun.example.org:3478'], key: 'k3y-0123456789abcdefgh' };
+/** CRC-32 as zlib computes it, big-endian (the envelope's last 4 bytes). */
+const crc = (b: Buffer) => {
+  const out = Buffer.alloc(4);
+  out.writeUInt32BE(crc32(b));
+  return out;
+};
+/** Packs bytes as an envelope would (deflate-raw, CRC-32), whatever they are. */
+const pack = (json: Buffer) => {
+  const z = deflateRawSync(json);
+  return toBase64url(Buffer.concat([z, crc(z)]));
+};
 /** What a foreign (or future) program could put in an envelope. */
-const raw = (v: unknown) => toBase64url(deflateRawSync(Buffer.from(JSON.stringify(v))));
+const raw = (v: unknown) => pack(Buffer.from(JSON.stringify(v)));
 
 async function refused(p: Promise<unknown>, pattern: RegExp): Promise<string> {
   try {
@@ -50,9 +61,9 @@ test('cut short at any length: a clear refusal, never another kind of error', as
 test('tampered: a changed character, foreign characters, a foreign JSON, missing fields', async () => {
   const text = await encodeEnvelope(OFFER);
   const mid = Math.floor(text.length / 2);
-  for (const at of [3, mid, text.length - 3]) {
+  for (let at = 0; at < text.length; at += 7) {
     const flipped = text.slice(0, at) + (text[at] === 'A' ? 'B' : 'A') + text.slice(at + 1);
-    await refused(decodeOffer(flipped), /damaged|cut short|not from coop/);
+    await refused(decodeOffer(flipped), /checksum does not match|not base64url/);
   }
   await refused(decodeOffer(`${text.slice(0, mid)}+/=${text.slice(mid)}`), /not base64url/);
   await refused(decodeOffer(raw([1, 2, 3])), /not a coop envelope/);
@@ -60,13 +71,16 @@ test('tampered: a changed character, foreign characters, a foreign JSON, missing
   await refused(decodeOffer(raw({ ...OFFER, sdp: 'hello' })), /no usable session description/);
   await refused(decodeOffer(raw({ ...OFFER, id: undefined })), /does not name the machine and tunnel/);
   await refused(decodeOffer(raw({ ...OFFER, stun: ['turn:evil.example:3478'] })), /STUN servers/);
-  await refused(decodeOffer(toBase64url(deflateRawSync(Buffer.from('{"version": 1, "sdp": "\xff')))), /not a coop envelope/);
+  await refused(decodeOffer(raw({ ...OFFER, key: 'short' })), /no channel key/);
+  await refused(decodeOffer(pack(Buffer.concat([Buffer.from('{"version": 1, "sdp": "'), Buffer.from([0xff]), Buffer.from('"}')]))), /not a coop envelope/);
+  const z = deflateRawSync(Buffer.from(JSON.stringify(OFFER)));
+  await refused(decodeOffer(toBase64url(Buffer.concat([z.subarray(0, z.length - 3), crc(z.subarray(0, z.length - 3))]))), /does not decompress/);
   await refused(decodeAnswer(raw({ version: 1, sdp: SDP })), /does not name its tunnel/);
 });
 
 test('too big to be ours: long text, or text that decompresses past 64 KiB', async () => {
   await refused(decodeOffer('A'.repeat(40_000)), /too long/);
-  const bomb = toBase64url(deflateRawSync(Buffer.from(JSON.stringify({ ...OFFER, sdp: `${SDP}${'a'.repeat(1_000_000)}` }))));
+  const bomb = raw({ ...OFFER, sdp: `${SDP}${'a'.repeat(1_000_000)}` });
   assert.ok(bomb.length < 32 * 1024, 'small when compressed');
   await refused(decodeOffer(bomb), /more than 64 KiB/);
 });

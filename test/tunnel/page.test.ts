@@ -3,8 +3,8 @@
 // `coop serve` served, and pasted from the exported static page into `coop tunnel` waiting
 // on a real terminal (tmux) — then the whole web UI runs over the data channels: typing into
 // the agent and reading its output, a shell tab, blocked input refused. Ctrl+C on the
-// command and closing the tab are each reported on the other side; a damaged or too new
-// link is explained on the page.
+// command, closing the tab and a daemon that stops answering are each reported on the other
+// side; the connect page fits a phone; a damaged or too new link is explained on the page.
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { deflateRawSync } from 'node:zlib';
+import { crc32, deflateRawSync } from 'node:zlib';
 import { toBase64url } from '../../lib/tunnel/envelope.js';
 import { onlyHost, openBrowser, waitScreen, WEBRTC_FLAGS } from '../helpers/browser.js';
 import { COOP } from '../helpers/cli.js';
@@ -178,7 +178,10 @@ test('a damaged link or one from a newer coop: the page says what is wrong', asy
   await page.goto(`${siteBase}/connect#not-a-real-envelope`);
   await page.locator('[data-connect=error]').waitFor();
   assert.match(await page.locator('[data-connect=error]').innerText(), /damaged|cut short/);
-  const future = toBase64url(deflateRawSync(Buffer.from(JSON.stringify({ version: 2, sdp: 'later' }))));
+  const z = deflateRawSync(Buffer.from(JSON.stringify({ version: 2, sdp: 'later' })));
+  const sum = Buffer.alloc(4);
+  sum.writeUInt32BE(crc32(z));
+  const future = toBase64url(Buffer.concat([z, sum]));
   await page.goto(`${siteBase}/connect#${future}`);
   await page.reload();
   await page.locator('[data-connect=error]').waitFor();

@@ -145,6 +145,7 @@ export class TunnelLink {
       }
     };
     dc.onbufferedamountlow = flush;
+    dc.send(JSON.stringify({ key: this.offer.key })); // first, always: the daemon serves nothing before
     const ch: Channel = {
       send: (bytes) => {
         for (const p of pieces(bytes)) queue.push(p.slice());

@@ -26,6 +26,9 @@
  * | `ALREADY_EXISTS` | something of that name already exists (e.g. coop.toml for `initConfig`) |
  * | `IMAGE_FAILED` | an image could not be pulled, unpacked or built |
  * | `UPDATE_FAILED` | the package registry could not be asked, or npm could not install |
+ *
+ * @example
+ *   const code: ErrorCode = err instanceof CoopError ? err.code : 'INTERNAL';
  */
 export type ErrorCode =
   | 'SESSION_NOT_FOUND'

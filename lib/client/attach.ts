@@ -5,6 +5,14 @@ import type { Socket } from 'node:net';
 import { encodeControl, encodeData, MAX_FRAME } from '../ipc/frames.js';
 import type { DaemonControl } from '../ipc/messages.js';
 
+/**
+ * The events of an AttachStream besides 'data': the PTY's process exited (`pty_exited`) or is
+ * being restarted (`pty_restarting`), the stream was `detached`, this client fell behind
+ * and got a fresh replay (`lagged`), or filtered input was `blocked`.
+ *
+ * @example
+ *   stream.on('pty_exited', ({ code, signal }) => console.log(code ?? signal));
+ */
 export interface AttachEvents {
   pty_exited: (e: { code: number | null; signal: string | null }) => void;
   pty_restarting: (e: { delay_ms: number }) => void;
@@ -13,6 +21,16 @@ export interface AttachEvents {
   blocked: (e: { bytes: number }) => void;
 }
 
+/**
+ * A PTY of a box as a Duplex stream (from Client's attach, shell and follow): read its
+ * output, write keystrokes, `resize()`, `detach()`; daemon events are emitted by name
+ * (see AttachEvents), and `ending` says why the stream ended.
+ *
+ * @example
+ *   const stream = await client.attach({ session: 'api', cols: 80, rows: 24 });
+ *   stream.pipe(process.stdout);
+ *   stream.on('close', () => console.log(stream.ending));
+ */
 export class AttachStream extends Duplex {
   /** Why the stream ended, once it has: the last `pty_exited` or `detached` event. */
   ending: DaemonControl | null = null;

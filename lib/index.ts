@@ -9,6 +9,7 @@ import type { CoopConfig as CoopConfig_ } from './config/types.js';
 import { buildImage as buildImage_, ensureRootfs as ensureRootfs_, type BuildOptions as BuildOptions_, type BuildResult as BuildResult_ } from './image/build.js';
 import { clean, diskUsage as diskUsage_, prune, type CleanResult as CleanResult_, type DiskUsage as DiskUsage_ } from './image/gc.js';
 import type { LsRow as LsRow_, PtyRow as PtyRow_, StatusInfo as StatusInfo_ } from './ipc/messages.js';
+import { coopHome as coopHome_ } from './paths.js';
 import type { BoxMount as BoxMount_ } from './sandbox/box-plan.js';
 import {
   createBox as createBox_, isRunning as isRunning_, killBox as killBox_,
@@ -124,6 +125,16 @@ export type TrustOptions = TrustOptions_;
  *   console.log(t.widening.map((w) => w.key));
  */
 export type Trusted = Trusted_;
+
+/**
+ * coop's state directory for an environment: $COOP_HOME, default ~/.coop (built images,
+ * boxes' layers, volumes, the daemon's socket). Several coops with different homes run side
+ * by side.
+ *
+ * @example
+ *   await buildImage({ config, coopHome: coopHome(), baseDir: workspace });
+ */
+export const coopHome: typeof coopHome_ = coopHome_;
 
 // ---- one-shot boxes -------------------------------------------------------------------
 

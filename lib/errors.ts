@@ -79,7 +79,12 @@ export class CoopError extends Error {
     this.name = 'CoopError';
     this.code = code;
   }
-  /** The CLI exit code for this error (SPEC §9): 2, 3, 4, 5, 6 for some codes, else 1. */
+  /**
+   * The CLI exit code for this error (SPEC §9): 2, 3, 4, 5, 6 for some codes, else 1.
+   *
+   * @example
+   *   process.exitCode = err instanceof CoopError ? err.exitCode : 1;
+   */
   get exitCode(): number {
     return EXIT_CODES[this.code] ?? 1;
   }

@@ -9,6 +9,7 @@ import type { CoopConfig as CoopConfig_ } from './config/types.js';
 import { buildImage as buildImage_, ensureRootfs as ensureRootfs_, type BuildOptions as BuildOptions_, type BuildResult as BuildResult_ } from './image/build.js';
 import { clean, diskUsage as diskUsage_, prune, type CleanResult as CleanResult_, type DiskUsage as DiskUsage_ } from './image/gc.js';
 import type { LsRow as LsRow_, PtyRow as PtyRow_, StatusInfo as StatusInfo_ } from './ipc/messages.js';
+import { checkHost as checkHost_, type CheckHostOptions as CheckHostOptions_, type HostCheck as HostCheck_ } from './doctor/index.js';
 import { coopHome as coopHome_ } from './paths.js';
 import type { BoxMount as BoxMount_ } from './sandbox/box-plan.js';
 import {
@@ -369,6 +370,39 @@ export const pruneImages: typeof prune = prune;
  *   const r: CleanResult = await pruneImages(coopHomeDir);
  */
 export type CleanResult = CleanResult_;
+
+// ---- host checks ----------------------------------------------------------------------
+
+/**
+ * Checks everything a box depends on (`coop doctor`): the kernel, the three switches that
+ * turn user namespaces off, creating one, subordinate id ranges and newuidmap/newgidmap,
+ * $COOP_HOME and overlayfs on it, pasta/slirp4netns, cgroup v2 delegation, the daemon, and
+ * finally starts one box and times it. Each result is ok, warning or failing with the fix.
+ *
+ * @example
+ *   const checks = await checkHost({ startBox: false });
+ *   for (const c of checks.filter((c) => c.status !== 'ok')) console.log(`${c.name}: ${c.message}`);
+ */
+export const checkHost: typeof checkHost_ = checkHost_;
+
+/**
+ * Options of {@link checkHost}: the `coopHome` to check, the caller's `env` (PATH for the
+ * tools), and `startBox: false` to skip starting a box.
+ *
+ * @example
+ *   const opts: CheckHostOptions = { coopHome: '/tmp/coop-ci', startBox: true };
+ */
+export type CheckHostOptions = CheckHostOptions_;
+
+/**
+ * One result of {@link checkHost}: its `name`, `status` ('ok', 'warning' or 'failing'), a
+ * one-line `message` (with the fix when it is not ok), and for the box `ms`.
+ *
+ * @example
+ *   const box: HostCheck | undefined = (await checkHost()).find((c) => c.name === 'box');
+ *   console.log(`a box starts in ${box?.ms} ms`);
+ */
+export type HostCheck = HostCheck_;
 
 // ---- the daemon's answers (Client) ----------------------------------------------------
 

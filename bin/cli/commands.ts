@@ -280,4 +280,12 @@ export const COMMANDS: CommandSpec[] = [
     ],
     load: async () => (await import('../commands/trust.js')).trustCommand,
   },
+  {
+    path: ['doctor'],
+    usage: 'doctor [--json]',
+    describe: 'Check everything a box depends on (kernel, user namespaces, id ranges, overlayfs, $COOP_HOME, cgroups, the daemon), then start one box',
+    options: [json],
+    examples: [['coop doctor', 'What works here, and the fix for what does not'], ['coop doctor --json', 'For scripts']],
+    load: async () => (await import('../commands/doctor.js')).doctorCommand,
+  },
 ];

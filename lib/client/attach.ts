@@ -32,7 +32,12 @@ export interface AttachEvents {
  *   stream.on('close', () => console.log(stream.ending));
  */
 export class AttachStream extends Duplex {
-  /** Why the stream ended, once it has: the last `pty_exited` or `detached` event. */
+  /**
+   * Why the stream ended, once it has: the last `pty_exited` or `detached` event.
+   *
+   * @example
+   *   stream.on('close', () => console.log(stream.ending?.type));   // 'pty_exited' or 'detached'
+   */
   ending: DaemonControl | null = null;
 
   constructor(private readonly socket: Socket) {
@@ -44,12 +49,12 @@ export class AttachStream extends Duplex {
     socket.on('error', (e) => this.destroy(e));
   }
 
-  /** Called by the connection with each PTY data frame. */
+  /** Called by the connection with each PTY data frame. @internal */
   receiveData(bytes: Buffer): void {
     if (!this.push(bytes)) this.socket.pause();
   }
 
-  /** Called by the connection with each control frame. */
+  /** Called by the connection with each control frame. @internal */
   receiveControl(msg: DaemonControl): void {
     if (msg.type === 'pty_exited' || msg.type === 'detached') this.ending = msg;
     const { type, ...fields } = msg;
@@ -70,12 +75,23 @@ export class AttachStream extends Duplex {
     if (chunk.length === 0) cb();
   }
 
-  /** Tells the daemon this client's window size. */
+  /**
+   * Tells the daemon this client's window size (the PTY takes the smallest of its
+   * interactive clients').
+   *
+   * @example
+   *   process.stdout.on('resize', () => stream.resize(process.stdout.columns, process.stdout.rows));
+   */
   resize(cols: number, rows: number): void {
     this.socket.write(encodeControl({ type: 'resize', cols, rows }));
   }
 
-  /** Leaves the PTY running; the daemon answers with `detached` and closes the stream. */
+  /**
+   * Leaves the PTY running; the daemon answers with `detached` and closes the stream.
+   *
+   * @example
+   *   stream.detach();
+   */
   detach(): void {
     this.socket.write(encodeControl({ type: 'detach' }));
   }

@@ -68,7 +68,7 @@ const EXIT_CODES: Partial<Record<ErrorCode, number>> = {
  *   try {
  *     await run({ cmd: ['make'], config });
  *   } catch (e) {
- *     if (e instanceof CoopError && e.code === 'ROOTFS_NOT_BUILT') await buildImage({ config, coopHome, baseDir });
+ *     if (e instanceof CoopError && e.code === 'ROOTFS_NOT_BUILT') await buildImage({ config, coopHome: coopHome(), baseDir: workspace });
  *     else throw e;
  *   }
  */

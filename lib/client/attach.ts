@@ -11,7 +11,8 @@ import type { DaemonControl } from '../ipc/messages.js';
  * and got a fresh replay (`lagged`), or filtered input was `blocked`.
  *
  * @example
- *   stream.on('pty_exited', ({ code, signal }) => console.log(code ?? signal));
+ *   const onExit: AttachEvents['pty_exited'] = ({ code, signal }) => console.log(code ?? signal);
+ *   stream.on('pty_exited', onExit);
  */
 export interface AttachEvents {
   pty_exited: (e: { code: number | null; signal: string | null }) => void;
@@ -27,7 +28,7 @@ export interface AttachEvents {
  * (see AttachEvents), and `ending` says why the stream ended.
  *
  * @example
- *   const stream = await client.attach({ session: 'api', cols: 80, rows: 24 });
+ *   const stream: AttachStream = await client.attach({ session: 'api', cols: 80, rows: 24 });
  *   stream.pipe(process.stdout);
  *   stream.on('close', () => console.log(stream.ending));
  */

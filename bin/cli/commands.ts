@@ -288,4 +288,12 @@ export const COMMANDS: CommandSpec[] = [
     examples: [['coop doctor', 'What works here, and the fix for what does not'], ['coop doctor --json', 'For scripts']],
     load: async () => (await import('../commands/doctor.js')).doctorCommand,
   },
+  {
+    path: ['update'],
+    usage: 'update [--check]',
+    describe: "Install the newest coop from the npm registry (npm install --global); a running daemon hands over, boxes keep running",
+    options: [{ name: 'check', type: 'boolean', describe: 'Only say whether a newer version exists' }],
+    examples: [['coop update --check', 'Is there a newer coop?'], ['coop update', 'Install it']],
+    load: async () => (await import('../commands/update.js')).updateCommand,
+  },
 ];

@@ -23,7 +23,7 @@
  * | `BAD_ARGUMENTS` | an argument is out of range or malformed |
  * | `DAEMON_FAILED` | the daemon could not be started or reached, or went away |
  * | `TUNNEL_FAILED` | the tunnel could not be set up |
- * | `ALREADY_EXISTS` | something of that name already exists (e.g. coop.toml for `initConfig`) |
+ * | `ALREADY_EXISTS` | something of that name already exists (e.g. a coop.toml for `coop init`) |
  * | `IMAGE_FAILED` | an image could not be pulled, unpacked or built |
  * | `UPDATE_FAILED` | the package registry could not be asked, or npm could not install |
  *

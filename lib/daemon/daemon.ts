@@ -12,7 +12,7 @@ import { packageRoot } from '../native.js';
 import { daemonPaths, sessionPaths } from '../paths.js';
 import { readBoxRecord } from '../sandbox/box.js';
 import { removeTree } from '../sandbox/remove.js';
-import { AGENT_PTY, Session } from '../session/session.js';
+import { AGENT_PTY, Session, type SessionLog } from '../session/session.js';
 import { sessionNames } from './discover.js';
 import { DaemonLog } from './log.js';
 import { claimName, nameFor } from './names.js';
@@ -96,7 +96,7 @@ export class Daemon {
     for (const name of sessionNames(this.opts.coopHome)) {
       const paths = sessionPaths(this.opts.coopHome, name);
       if (!existsSync(paths.record)) continue;
-      const s = Session.adopt(this.opts.coopHome, name);
+      const s = Session.adopt(this.opts.coopHome, name, this.sessionLog);
       if (s) {
         this.sessions.set(name, s);
         this.log.write('adopted', { session: name, pid: s.box.pid });
@@ -134,6 +134,8 @@ export class Daemon {
 
   // ---- requests ------------------------------------------------------------------------
 
+  private readonly sessionLog: SessionLog = (event, fields) => this.log.write(event, fields);
+
   private session(name: string): Session {
     const s = this.sessions.get(name);
     if (!s) throw new CoopError('SESSION_NOT_FOUND', `no box named ${name}`);
@@ -158,7 +160,7 @@ export class Daemon {
       claimName(this.opts.coopHome, name, workspace);
       const s = await Session.create({
         name, config: req.config, coopHome: this.opts.coopHome, term: req.term ?? 'xterm-256color',
-        cols: req.cols ?? 80, rows: req.rows ?? 24, graceMs: this.opts.killGraceMs,
+        cols: req.cols ?? 80, rows: req.rows ?? 24, graceMs: this.opts.killGraceMs, log: this.sessionLog,
       });
       this.sessions.set(name, s);
       this.log.write('created', { session: name, pid: s.box.pid });
@@ -201,9 +203,9 @@ export class Daemon {
 
   private attachStream(name: string, pty: number, opts: { cols: number; rows: number; readonly: boolean; filtered: boolean }) {
     const s = this.session(name);
-    s.getPty(pty);
+    const size = s.getPty(pty).size();
     return {
-      response: { session: name, pty },
+      response: { session: name, pty, ...size },
       start: (stream: StreamSide) => s.attach(pty, stream, { kind: 'local', ...opts }),
     };
   }
@@ -217,14 +219,14 @@ export class Daemon {
       attach: async (req) => this.attachStream(req.session, req.pty, { cols: req.cols, rows: req.rows, readonly: req.readonly ?? false, filtered: req.filtered ?? false }),
       shell: async (req) => {
         const s = this.session(req.session);
-        const p = s.shell({ command: req.command, fresh: req.new, cols: req.cols, rows: req.rows, term: req.term });
+        const p = s.shell({ command: req.command, fresh: req.new, cols: req.cols, rows: req.rows, term: req.term, cwd: req.cwd, plain: req.plain });
         return this.attachStream(req.session, p.id, { cols: req.cols, rows: req.rows, readonly: false, filtered: false });
       },
       logsFollow: async (req) => {
         const s = this.session(req.session);
         const p = s.getPty(req.pty);
         return {
-          response: {},
+          response: p.size(),
           start: (stream: StreamSide) =>
             s.attach(p.id, stream, { kind: 'local', readonly: true, filtered: false, cols: 1, rows: 1, replayLines: req.lines }),
         };
@@ -232,13 +234,13 @@ export class Daemon {
       ls: () => ({ sessions: [...this.sessions.values()].map((s): LsRow => s.row()).sort((a, b) => a.name.localeCompare(b.name)) }),
       kill: async (req) => ({ killed: await this.kill(req.all ? [...this.sessions.keys()] : [req.session!], req.force ?? false) }),
       restart: (req) => {
-        this.session(req.session).restart(req.pty, req.config);
+        const needs_box = this.session(req.session).restart(req.pty, req.config);
         this.log.write('restarted', { session: req.session, pty: req.pty });
-        return {};
+        return { needs_box };
       },
       logs: (req) => {
         const p = this.session(req.session).getPty(req.pty);
-        return { data: req.lines !== undefined ? p.ring.tailLines(req.lines) : p.ring.snapshot() };
+        return { data: req.lines !== undefined ? p.ring.tailLines(req.lines) : p.ring.snapshot(), ...p.size() };
       },
       pty_ls: (req) => ({ ptys: [...this.session(req.session).ptys.values()].map((p) => p.row()) }),
       pty_kill: (req) => {

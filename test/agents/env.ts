@@ -90,6 +90,7 @@ export class Window {
   /** The exit status of the last command, via the prompt. */
   async status(): Promise<number> {
     const n = ++this.asked;
+    await this.waitFor(/(^|\n)outer\$ ?\n*$/); // the shell has the terminal again (keys typed earlier would go to coop)
     this.type(`echo "rc${n}=$?"`);
     const s = await this.waitFor(new RegExp(`^rc${n}=\\d+$`, 'm'));
     return Number(new RegExp(`^rc${n}=(\\d+)$`, 'm').exec(s)![1]);

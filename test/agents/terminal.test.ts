@@ -1,10 +1,12 @@
 // A full-screen agent (the scripted fake TUI) through a real terminal (tmux): what the
 // terminal is left with after detaching in every key form, after reattaching, after
 // `coop logs`; logs as text; clean pipes; attach without a terminal.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { COOP } from '../helpers/cli.js';
+import { sleep } from '../helpers/daemon.js';
+import { Tmux } from '../helpers/tmux.js';
 import { coopCmd, fakeAgentCoop, keysLog, Window } from './env.js';
 
 const t = fakeAgentCoop('[env]\nFAKE_TUI_LOG = "/workspace/.keys"\nFOO = "one"\n');
@@ -82,6 +84,33 @@ test('coop logs renders text: the screen, -n screen lines, piped plain, the term
   assert.match(all, /^history line 1\n[^]*^history line 30\nfake-tui starting\n/m);
   const raw = spawnSync(process.execPath, [COOP, 'logs', '--raw'], { cwd: t.workspace, env: t.env, encoding: 'latin1' }).stdout;
   assert.ok(raw.includes('\x1b[?1049h') && raw.includes('\x1b[6n'));
+});
+
+test('coop logs -f follows rendered lines; a read-only watcher in a small window does not shrink the agent', async () => {
+  const follow = spawn(process.execPath, [COOP, 'logs', '-f', '-n', '26'], { cwd: t.workspace, env: t.env });
+  let out = '';
+  follow.stdout.on('data', (d) => (out += d));
+  while (!out.includes('status line')) await sleep(50);
+  assert.match(out, /^  replies: 2\n{25}status line\n$/); // the last 26 lines of the screen
+  const small = new Tmux({ cols: 60, rows: 15, cwd: t.workspace, env: { COOP_HOME: t.home, PS1: 'small$ ' } });
+  try {
+    await small.waitFor(/small\$ ?$/m);
+    small.type(`${coopCmd} attach --readonly`);
+    await small.waitFor(/status line/); // the bottom of a taller screen
+    const c = await t.client();
+    const s = await c.attach({ session: (await c.ls())[0]!.name, cols: 100, rows: 30 });
+    s.write('e');
+    while (!out.includes('keys: abcde')) await sleep(50); // a new frame of the alternate screen
+    s.detach();
+    c.close();
+    assert.match(out, /size=100x30/);
+    assert.not.match(out, /\x1b|\r/);
+    small.keys('C-]');
+    await small.waitFor(/^\[detached\]$/m);
+  } finally {
+    small.kill();
+    follow.kill('SIGINT');
+  }
 });
 
 test('pipes: only the command\'s bytes, LF endings, EPIPE ends quietly with 141', async () => {

@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'CONFIG_INVALID'
   | 'SANDBOX_FAILED'
   | 'INTERNAL'
+  | 'BUSY'
   | 'BAD_ARGUMENTS'
   | 'DAEMON_FAILED'
   | 'TUNNEL_FAILED'

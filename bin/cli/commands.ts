@@ -255,4 +255,19 @@ export const COMMANDS: CommandSpec[] = [
     examples: [['coop init', 'Create coop.toml here (for Claude Code)'], ['coop init --agent codex', 'For Codex CLI']],
     load: async () => (await import('../commands/init.js')).initCommand,
   },
+  {
+    path: ['trust'],
+    usage: 'trust [--config FILE] [-w DIR] [--revoke]',
+    describe: "Trust this project's coop.toml as it is now: show what it reaches outside the box (host paths, volumes, your variables) and allow it until it changes",
+    options: [
+      { name: 'workspace', alias: 'w', type: 'string', placeholder: 'DIR', describe: 'Workspace directory (default: the project of the current directory)' },
+      { name: 'revoke', type: 'boolean', describe: 'Forget the trust instead' },
+    ],
+    examples: [
+      ['coop trust', 'After reading the coop.toml of a cloned repository'],
+      ['coop trust --config ci/coop.toml', 'A file given with --config'],
+      ['coop trust --revoke', 'Refuse it again'],
+    ],
+    load: async () => (await import('../commands/trust.js')).trustCommand,
+  },
 ];

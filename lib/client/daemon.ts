@@ -8,6 +8,7 @@ import { CoopError } from '../errors.js';
 import { native, packageRoot } from '../native.js';
 import { coopHome as defaultHome, daemonPaths } from '../paths.js';
 import { Connection } from './connection.js';
+import { checkCoopHome } from './safe-path.js';
 
 export interface ConnectOptions {
   /** State directory (default $COOP_HOME or ~/.coop). */
@@ -57,6 +58,7 @@ async function waitForSocket(socket: string, log: string, daemon: ChildProcess):
     try {
       return await Connection.open(socket);
     } catch (e) {
+      if (e instanceof CoopError) throw e; // refused before connecting
       if (daemon.exitCode !== null) {
         throw new CoopError('DAEMON_FAILED', `the coop daemon could not start: ${lastLogLine(log) ?? `it exited with code ${daemon.exitCode}`} (log: ${log})`);
       }
@@ -74,9 +76,11 @@ export async function connectDaemon(opts: ConnectOptions = {}): Promise<Connecti
   const home = opts.coopHome ?? defaultHome(env);
   const paths = daemonPaths(home);
   const socket = opts.socket ?? paths.socket;
+  checkCoopHome(home);
   try {
     return await Connection.open(socket);
   } catch (e) {
+    if (e instanceof CoopError) throw e; // refused before connecting
     if (opts.spawn === false) {
       if (absent(e)) throw new CoopError('DAEMON_FAILED', 'the coop daemon is not running');
       throw e;

@@ -71,6 +71,7 @@ export function initConfig(dir: string, opts: { force?: boolean; agent?: string 
     throw new CoopError('ALREADY_EXISTS', `${file} already exists; use --force to replace it`);
   }
   const agent = opts.agent ? `agent = ${JSON.stringify(opts.agent)}\n` : null;
-  writeFileSync(file, agent ? TEMPLATE.replace('agent = "claude"\n', agent) : TEMPLATE);
+  // not group-writable whatever the umask (see owner.ts)
+  writeFileSync(file, agent ? TEMPLATE.replace('agent = "claude"\n', agent) : TEMPLATE, { mode: 0o644 });
   return file;
 }

@@ -1,21 +1,23 @@
 // The daemon (SPEC §5): owns every box's PTYs, answers the protocol on $COOP_HOME/sock,
 // exits when idle, leaves boxes running when it stops, and takes running boxes over again
-// when it starts.
-import { existsSync, mkdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+// when it starts. A box whose init dies is cleaned up (layers, never persist) and
+// forgotten; a live box it cannot serve (a garbled record) is listed as damaged, killable,
+// and its files are left alone.
+import { mkdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import type { Server, Socket } from 'node:net';
 import { join } from 'node:path';
 import { CoopError } from '../errors.js';
-import type { LsRow, StatusInfo } from '../ipc/messages.js';
-import { serveConnection, type Handlers, type StreamSide } from '../ipc/server.js';
+import { InputBudget, MAX_CONNECTIONS } from '../ipc/limits.js';
+import type { StatusInfo } from '../ipc/messages.js';
+import { refuseConnection, serveConnection, type Handlers, type StreamSide } from '../ipc/server.js';
 import { listenUnix } from '../ipc/unix.js';
 import { packageRoot } from '../native.js';
-import { daemonPaths, sessionPaths } from '../paths.js';
-import { readBoxRecord } from '../sandbox/box.js';
-import { removeTree } from '../sandbox/remove.js';
+import { daemonPaths } from '../paths.js';
 import { AGENT_PTY, Session, type SessionLog } from '../session/session.js';
-import { sessionNames } from './discover.js';
+import { scanBoxes } from './discover.js';
 import { DaemonLog } from './log.js';
 import { claimName, nameFor } from './names.js';
+import { Roster } from './roster.js';
 
 export interface DaemonOptions {
   coopHome: string;
@@ -25,11 +27,18 @@ export interface DaemonOptions {
   idleMs?: number;
   /** Grace time of `kill` before SIGKILL (default 5 s). */
   killGraceMs?: number;
+  /** Simultaneous connections (default MAX_CONNECTIONS). */
+  maxConnections?: number;
 }
 
+/** How often boxes are checked for an init that died (besides every ls and lookup). */
+const SWEEP_MS = 2000;
+
 export class Daemon {
-  readonly sessions = new Map<string, Session>();
+  readonly boxes: Roster;
   private readonly connections = new Set<Socket>();
+  private readonly budget = new InputBudget();
+  private sweeper: NodeJS.Timeout | null = null;
   private server: Server | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
   private readonly creating = new Map<string, Promise<Session>>();
@@ -44,6 +53,7 @@ export class Daemon {
   private constructor(private readonly opts: Required<DaemonOptions>) {
     this.paths = { ...daemonPaths(opts.coopHome), socket: opts.socket };
     this.log = new DaemonLog(this.paths.log);
+    this.boxes = new Roster(opts.coopHome, this.log, () => this.touch());
     this.done = new Promise((r) => (this.resolveStopped = r));
   }
 
@@ -53,16 +63,19 @@ export class Daemon {
       socket: options.socket ?? daemonPaths(options.coopHome).socket,
       idleMs: options.idleMs ?? 30_000,
       killGraceMs: options.killGraceMs ?? 5000,
+      maxConnections: options.maxConnections ?? MAX_CONNECTIONS,
     };
     mkdirSync(opts.coopHome, { recursive: true, mode: 0o700 });
     const d = new Daemon(opts);
     d.server = await listenUnix(opts.socket, {
       onConnection: (s) => d.accept(s),
-      onRefused: (uid) => d.log.write('refused', { uid }),
+      onRefused: (why, peer) => d.log.write('refused', { uid: peer?.uid ?? null, pid: peer?.pid ?? null, why }),
     });
     writeFileSync(d.paths.pid, `${process.pid}\n`, { mode: 0o600 });
     d.log.write('started', { pid: process.pid, socket: opts.socket });
-    await d.adoptRunningBoxes();
+    await d.boxes.takeOver(scanBoxes(opts.coopHome)); // boxes that outlived an earlier daemon
+    d.sweeper = setInterval(() => d.boxes.sweep(), SWEEP_MS);
+    d.sweeper.unref();
     d.touch();
     return d;
   }
@@ -70,20 +83,28 @@ export class Daemon {
   // ---- lifecycle -----------------------------------------------------------------------
 
   private accept(socket: Socket): void {
+    if (this.connections.size >= this.opts.maxConnections) {
+      this.log.write('refused', { why: `${this.connections.size} connections already` });
+      refuseConnection(socket, 'BUSY', `the coop daemon already serves ${this.connections.size} connections (its limit); close some (attached terminals, followers) and try again`);
+      return;
+    }
     this.connections.add(socket);
     this.touch();
     socket.on('close', () => {
       this.connections.delete(socket);
       this.touch();
     });
-    serveConnection(socket, this.handlers(), { onInternalError: (e) => this.log.write('internal-error', { message: (e as Error)?.message }) });
+    serveConnection(socket, this.handlers(), {
+      budget: this.budget,
+      onInternalError: (e) => this.log.write('internal-error', { message: (e as Error)?.message }),
+    });
   }
 
   /** (Re)arms the idle timer when nothing is left to serve. */
   private touch(): void {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = null;
-    if (this.stopped || this.sessions.size > 0 || this.connections.size > 0) return;
+    if (this.stopped || this.boxes.size > 0 || this.connections.size > 0) return;
     this.idleTimer = setTimeout(() => {
       this.log.write('idle-exit');
       void this.shutdown('idle');
@@ -91,31 +112,14 @@ export class Daemon {
     this.idleTimer.unref?.();
   }
 
-  /** Boxes that outlived an earlier daemon: adopt them, start their agents again. */
-  private async adoptRunningBoxes(): Promise<void> {
-    for (const name of sessionNames(this.opts.coopHome)) {
-      const paths = sessionPaths(this.opts.coopHome, name);
-      if (!existsSync(paths.record)) continue;
-      const s = Session.adopt(this.opts.coopHome, name, this.sessionLog);
-      if (s) {
-        this.sessions.set(name, s);
-        this.log.write('adopted', { session: name, pid: s.box.pid });
-        continue;
-      }
-      // Its init is gone (a reboot, a kill -9 of the box): remove its layers, keep persist.
-      const rec = readBoxRecord(paths);
-      if (rec) await removeTree([paths.root, paths.upper, paths.work, join(paths.dir, 'files'), paths.record], rec.idmap).catch(() => {});
-      this.log.write('box-gone', { session: name });
-    }
-  }
-
   /** Stops serving; boxes keep running. Clients are told they were detached. */
   shutdown(reason: string): Promise<void> {
     if (this.stopped) return this.stopped;
     this.stopped = (async () => {
       if (this.idleTimer) clearTimeout(this.idleTimer);
+      if (this.sweeper) clearInterval(this.sweeper);
       this.server?.close();
-      for (const s of this.sessions.values()) s.detachAll(reason);
+      for (const s of this.boxes.sessions.values()) s.detachAll(reason);
       for (const c of this.connections) c.end();
       try {
         unlinkSync(this.paths.socket);
@@ -137,32 +141,34 @@ export class Daemon {
   private readonly sessionLog: SessionLog = (event, fields) => this.log.write(event, fields);
 
   private session(name: string): Session {
-    const s = this.sessions.get(name);
-    if (!s) throw new CoopError('SESSION_NOT_FOUND', `no box named ${name}`);
-    return s;
+    return this.boxes.lookup(name);
   }
 
   private async createSession(req: Parameters<Handlers['create']>[0]): Promise<{ session: string; existing: boolean }> {
     const workspace = req.config.workspace.mount;
+    const sessions = this.boxes.sessions;
+    this.boxes.sweep();
+    this.boxes.refuseOverDamaged(req.name, workspace);
     if (req.name) {
-      const existing = this.sessions.get(req.name);
+      const existing = sessions.get(req.name);
       if (existing) {
         if (existing.box.workspace.host === workspace) return { session: req.name, existing: true };
         throw new CoopError('SESSION_EXISTS', `a box named ${req.name} already exists for ${existing.box.workspace.host}`);
       }
     } else {
-      for (const s of this.sessions.values()) if (s.box.workspace.host === workspace) return { session: s.name, existing: true };
+      for (const s of sessions.values()) if (s.box.workspace.host === workspace) return { session: s.name, existing: true };
     }
     const pending = this.creating.get(workspace);
     if (pending) return { session: (await pending).name, existing: true };
-    const name = req.name ?? nameFor(this.opts.coopHome, workspace, (n) => this.sessions.get(n)?.box.workspace.host ?? null);
+    const name = req.name ?? nameFor(this.opts.coopHome, workspace, (n) => sessions.get(n)?.box.workspace.host ?? this.boxes.damaged.get(n)?.workspace ?? null);
     const creation = (async () => {
+      await this.boxes.settled(name);
       claimName(this.opts.coopHome, name, workspace);
       const s = await Session.create({
         name, config: req.config, coopHome: this.opts.coopHome, term: req.term ?? 'xterm-256color',
         cols: req.cols ?? 80, rows: req.rows ?? 24, graceMs: this.opts.killGraceMs, log: this.sessionLog,
       });
-      this.sessions.set(name, s);
+      this.boxes.serve(s);
       this.log.write('created', { session: name, pid: s.box.pid });
       return s;
     })();
@@ -177,27 +183,25 @@ export class Daemon {
   }
 
   private async kill(names: string[], force: boolean): Promise<string[]> {
-    const killed: string[] = [];
+    this.boxes.sweep();
+    for (const name of names) if (!this.boxes.damaged.has(name)) this.session(name); // says why not
     await Promise.all(
       names.map(async (name) => {
-        const s = this.session(name);
         this.log.write('killing', { session: name, force });
-        await s.kill(force);
-        this.sessions.delete(name);
-        killed.push(name);
+        await this.boxes.kill(name, force, this.opts.killGraceMs);
       }),
     );
     this.touch();
-    return killed.sort();
+    return [...names].sort();
   }
 
   private status(): StatusInfo {
     const version = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
     let clients = 0;
-    for (const s of this.sessions.values()) clients += s.clientCount();
+    for (const s of this.boxes.sessions.values()) clients += s.clientCount();
     return {
       pid: process.pid, version, uptime_s: Math.round((Date.now() - this.started) / 1000), socket: this.paths.socket,
-      coop_home: this.opts.coopHome, sessions: this.sessions.size, clients, rss_bytes: process.memoryUsage().rss,
+      coop_home: this.opts.coopHome, sessions: this.boxes.size, clients, rss_bytes: process.memoryUsage().rss,
     };
   }
 
@@ -231,8 +235,8 @@ export class Daemon {
             s.attach(p.id, stream, { kind: 'local', readonly: true, filtered: false, cols: 1, rows: 1, replayLines: req.lines }),
         };
       },
-      ls: () => ({ sessions: [...this.sessions.values()].map((s): LsRow => s.row()).sort((a, b) => a.name.localeCompare(b.name)) }),
-      kill: async (req) => ({ killed: await this.kill(req.all ? [...this.sessions.keys()] : [req.session!], req.force ?? false) }),
+      ls: () => this.boxes.rows(),
+      kill: async (req) => ({ killed: await this.kill(req.all ? [...this.boxes.sessions.keys(), ...this.boxes.damaged.keys()] : [req.session!], req.force ?? false) }),
       restart: (req) => {
         const needs_box = this.session(req.session).restart(req.pty, req.config);
         this.log.write('restarted', { session: req.session, pty: req.pty });

@@ -60,6 +60,12 @@ export class FrameDecoder {
     this.length += chunk.length;
   }
 
+  /** Forgets everything buffered (the connection is gone). */
+  clear(): void {
+    this.chunks = [];
+    this.length = 0;
+  }
+
   /** Bytes received but not yet decoded. */
   get buffered(): number {
     return this.length;
@@ -86,7 +92,8 @@ export class FrameDecoder {
     return out;
   }
 
-  private peekLength(): number | null {
+  /** The declared length of the next frame, once its 4 length bytes are here. */
+  headLength(): number | null {
     if (this.length < 4) return null;
     const first = this.chunks[0]!;
     if (first.length >= 4) return first.readUInt32BE(0);
@@ -95,7 +102,7 @@ export class FrameDecoder {
 
   /** The next complete frame, or null. Throws FrameError for a frame that cannot be valid. */
   next(): Frame | null {
-    const len = this.peekLength();
+    const len = this.headLength();
     if (len === null) return null;
     if (len > MAX_FRAME) throw new FrameError(`frame of ${len} bytes is larger than the 1 MiB limit`, 'MESSAGE_TOO_LARGE');
     if (len === 0) {

@@ -148,9 +148,19 @@ export interface LsRow {
   workspace: string;
   pid: number;
   created: number;
-  state: 'running' | 'stopping';
+  /** "damaged": the box runs but cannot be served (see problem); it can be killed. */
+  state: 'running' | 'stopping' | 'damaged';
   ptys: PtyRow[];
   clients: { local: number; web: number; tunnel: number };
+  /** What is wrong with a damaged box, and what to do. */
+  problem?: string;
+}
+
+/** A box that ended on its own lately (its init died): why, for commands that name it. */
+export interface GoneRow {
+  name: string;
+  workspace: string;
+  message: string;
 }
 
 export interface StatusInfo {
@@ -169,7 +179,7 @@ export interface Responses {
   /** cols/rows: the PTY's size when its scrollback was taken (to render the replay at). */
   attach: { session: string; pty: number; cols?: number; rows?: number };
   shell: { session: string; pty: number; cols?: number; rows?: number };
-  ls: { sessions: LsRow[] };
+  ls: { sessions: LsRow[]; gone?: GoneRow[] };
   kill: { killed: string[] };
   /** needs_box: changed settings that only a new box applies (`coop restart --box`). */
   restart: { needs_box?: string[] };

@@ -10,14 +10,14 @@ import { coop } from '../helpers/cli.js';
 import { busyboxRootfs } from '../helpers/busybox.js';
 import { tmp } from '../helpers/tmp.js';
 
-/** A docker-archive (`docker save` format) of the busybox rootfs. */
-function busyboxArchive(): string {
+/** A docker-archive (`docker save` format) of the busybox rootfs, in dir. */
+function busyboxArchive(into: string): string {
   const dir = tmp('coop-archive-');
   execFileSync('tar', ['-C', busyboxRootfs(), '--owner=0', '--group=0', '--numeric-owner', '-cf', join(dir, 'layer.tar'), '.']);
   const diff = execFileSync('sha256sum', [join(dir, 'layer.tar')], { encoding: 'utf8' }).split(' ')[0];
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Env: ['PATH=/usr/sbin:/usr/bin:/sbin:/bin'] }, rootfs: { type: 'layers', diff_ids: [`sha256:${diff}`] } }));
   writeFileSync(join(dir, 'manifest.json'), JSON.stringify([{ Config: 'config.json', RepoTags: ['busybox:test'], Layers: ['layer.tar'] }]));
-  const file = join(tmp('coop-archive-'), 'busybox.tar');
+  const file = join(into, 'busybox.tar');
   execFileSync('tar', ['-C', dir, '-cf', file, 'manifest.json', 'config.json', 'layer.tar']);
   return file;
 }
@@ -25,13 +25,14 @@ function busyboxArchive(): string {
 const home = tmp('coop-home-');
 const ws = tmp('coop-ws-');
 const env = { PATH: process.env.PATH, HOME: process.env.HOME, COOP_HOME: home };
-const ca = join(tmp('coop-ca-'), 'proxy-ca.pem');
+// Both in the workspace: a project file that points outside it needs `coop trust`.
+const ca = join(ws, 'proxy-ca.pem');
 writeFileSync(ca, '-----BEGIN CERTIFICATE-----\nTEST-PROXY-CA\n-----END CERTIFICATE-----\n');
-const archive = busyboxArchive();
+busyboxArchive(ws);
 
 function project(step2: string): void {
   writeFileSync(join(ws, 'coop.toml'), [
-    '[sandbox]', `image = "docker-archive:${archive}"`, `ca_certs = "${ca}"`, 'setup = [',
+    '[sandbox]', 'image = "docker-archive:./busybox.tar"', 'ca_certs = "./proxy-ca.pem"', 'setup = [',
     '  "sleep 2; echo one > /etc/step1; echo STEP-ONE-RAN",',
     `  "echo ${step2} > /etc/step2; echo STEP-TWO-RAN",`,
     '  "cat /etc/step1 /etc/step2 > /etc/all; grep -c TEST-PROXY-CA $SSL_CERT_FILE $NODE_EXTRA_CA_CERTS; echo STEP-THREE-RAN",',

@@ -86,7 +86,7 @@ export class Emulator {
     });
     p.registerCsiHandler({ prefix: '<', final: 'u' }, (params) => {
       const stack = this.kittyStack();
-      stack.splice(Math.max(0, stack.length - first(params, 0, 1)));
+      stack.splice(Math.max(0, stack.length - Math.max(1, first(params, 0, 1))));
       return true;
     });
     p.registerCsiHandler({ prefix: '=', final: 'u' }, (params) => {

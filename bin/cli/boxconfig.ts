@@ -1,7 +1,7 @@
 // The configuration a box is created (or its agent restarted) with: coop.toml's layers,
 // the image built, the CA bundle, and the agent made to work in the box — or one line
 // saying what to do.
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { ConfigError } from '../../lib/config/errors.js';
 import { globalConfigPath, loadConfig, type LoadedConfig } from '../../lib/config/load.js';
 import type { CoopConfig } from '../../lib/config/types.js';
@@ -51,6 +51,3 @@ export async function boxConfig(args: Args, ctx: CliContext, opts: { workspace?:
   if (ctx.verbose) for (const n of prepared.notes) ctx.stderr.write(`coop: ${n}\n`);
   return { loaded, config: prepared.config };
 }
-
-/** The workspace's coop.toml for messages. */
-export const projectFileOf = (loaded: LoadedConfig) => loaded.projectFile ?? join(loaded.workspace, 'coop.toml');

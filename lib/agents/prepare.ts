@@ -6,7 +6,7 @@
 //    bound read-only at the same path, and its interpreter likewise when the box lacks it;
 //  - any agent the box still cannot run is reported now, as one line with what to do.
 import { homedir } from 'node:os';
-import { dirname, join, posix, relative } from 'node:path';
+import { dirname, posix, relative } from 'node:path';
 import type { CoopConfig } from '../config/types.js';
 import { CoopError } from '../errors.js';
 import { DEFAULT_PATH, homeOf } from '../sandbox/env.js';
@@ -116,6 +116,3 @@ export function prepareAgent(input: CoopConfig, o: PrepareOptions): PreparedAgen
   if (!view().isExecutable(real)) throw notFound(argv[0]!, preset, o.env);
   return { config, notes };
 }
-
-/** Where the state of an agent lives in the box, for messages: "~/.claude". */
-export const stateDirs = (preset: AgentPreset) => preset.state.map((d) => join('~', d));

@@ -83,12 +83,13 @@ export const openCommand: Handler = async (args, ctx) => {
 export const attachCommand: Handler = async (args, ctx) => {
   const readonly = args.opts.readonly === true;
   const tty = onTerminal();
-  if (!tty && !readonly) {
-    throw new CoopError('BAD_ARGUMENTS', 'not on a terminal (stdin and stdout): `coop attach --readonly` prints the agent\'s output instead, `coop logs -f` its text');
-  }
   const client = await connectClient(args, ctx);
   try {
     const box = await targetBox(client, args, ctx);
+    if (!tty && !readonly) {
+      await client.ptyLs(box.name); // what is wrong with the box comes first
+      throw new CoopError('BAD_ARGUMENTS', 'not on a terminal (stdin and stdout): `coop attach --readonly` prints the agent\'s output instead, `coop logs -f` its text');
+    }
     const stream = await client.attach({ session: box.name, pty: 0, ...terminalSize(ctx), readonly });
     return tty ? await attachTerminal(stream, { role: 'agent', readonly }) : await attachPlain(stream, { role: 'agent' });
   } finally {

@@ -61,6 +61,15 @@ test('--agent on a running box is reported as ignored; setup with image = "host"
   assert.is(ls[0]!.ptys[0]!.command, 'sh -c sleep 1000');
 });
 
+test('a project whose ca_certs is a file outside the workspace needs `coop trust`', async () => {
+  const ca = join(tmp('coop-ca-'), 'corp.pem');
+  writeFileSync(ca, 'not a secret\n');
+  writeFileSync(join(t.workspace, 'coop.toml'), `[sandbox]\nagent = "sh"\nca_certs = "${ca}"\n`);
+  const r = await t.cli(['-d']);
+  assert.is(r.code, 1);
+  assert.match(r.stderr, new RegExp(`sandbox\\.ca_certs \\(line 3\\) gives boxes and builds the file ${ca}, outside the workspace`));
+});
+
 test('system shutdown says whether boxes keep running', async () => {
   let r = await t.cli(['system', 'shutdown']);
   assert.match(r.stdout, /^The coop daemon stopped; 1 box keeps running/);

@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'SANDBOX_FAILED'
   | 'INTERNAL'
   | 'BUSY'
+  | 'FORBIDDEN'
   | 'BAD_ARGUMENTS'
   | 'DAEMON_FAILED'
   | 'TUNNEL_FAILED'

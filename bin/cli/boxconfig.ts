@@ -6,10 +6,8 @@ import { ConfigError } from '../../lib/config/errors.js';
 import { globalConfigPath, loadConfig, type LoadedConfig } from '../../lib/config/load.js';
 import type { CoopConfig } from '../../lib/config/types.js';
 import { CoopError } from '../../lib/errors.js';
-import { prepareAgent } from '../../lib/agents/prepare.js';
+import { boxReadyConfig } from '../../lib/agents/prepare.js';
 import { coopHome } from '../../lib/paths.js';
-import { withCaCerts } from '../../lib/sandbox/ca-certs.js';
-import { resolveRootfs, rootfsDirOf } from '../../lib/sandbox/rootfs.js';
 import { prepareImage } from '../commands/build.js';
 import { printWarning } from './output.js';
 import type { Args, CliContext } from './spec.js';
@@ -44,10 +42,8 @@ export async function boxConfig(args: Args, ctx: CliContext, opts: { workspace?:
     printWarning(ctx, `sandbox.setup and sandbox.packages are ignored with image = "${sandbox.image}" (it is used as it is); name an image such as "debian:bookworm" to have them built`);
   }
   if (opts.build !== false) await prepareImage(loaded, args, ctx);
-  const home = coopHome(ctx.env);
   const baseDir = loaded.projectFile ? dirname(loaded.projectFile) : loaded.workspace;
-  const rootfs = sandbox.image === 'host' ? null : rootfsDirOf(resolveRootfs(sandbox, { baseDir, coopHome: home }));
-  const prepared = prepareAgent(withCaCerts(loaded.config), { env: ctx.env, rootfs, coopHome: home });
+  const prepared = boxReadyConfig(loaded.config, { env: ctx.env, coopHome: coopHome(ctx.env), baseDir });
   if (ctx.verbose) for (const n of prepared.notes) ctx.stderr.write(`coop: ${n}\n`);
   return { loaded, config: prepared.config };
 }

@@ -215,6 +215,24 @@ export const COMMANDS: CommandSpec[] = [
     load: async () => (await import('../commands/system.js')).systemVolumeRmCommand,
   },
   {
+    path: ['serve'],
+    usage: 'serve [-p 8888] [-H 127.0.0.1] [--token T] [--no-qr] [--stop]',
+    describe: 'Serve the web UI from the daemon (a browser terminal for every box; a token is always required)',
+    options: [
+      { name: 'port', alias: 'p', type: 'number', placeholder: 'PORT', describe: 'TCP port (default 8888; 0 picks a free one)' },
+      { name: 'host', alias: 'H', type: 'string', placeholder: 'ADDR', describe: 'Address to listen on (default 127.0.0.1; 0.0.0.0 for your LAN)' },
+      { name: 'token', type: 'string', placeholder: 'T', describe: 'Use this token (at least 16 characters) instead of a random one' },
+      { name: 'qr', type: 'boolean', describe: 'Print a QR code of the LAN URL (default on a terminal; --no-qr turns it off)' },
+      { name: 'stop', type: 'boolean', describe: 'Stop the web server' },
+    ],
+    examples: [
+      ['coop serve', 'This machine only: http://127.0.0.1:8888/?token=...'],
+      ['coop serve -H 0.0.0.0', 'Reachable from your LAN (a phone on the same Wi-Fi), with a QR code'],
+      ['coop serve --stop', 'Stop serving'],
+    ],
+    load: async () => (await import('../commands/serve.js')).serveCommand,
+  },
+  {
     path: ['run'],
     usage: 'run [--image X] [--network M] [-w DIR] [--] CMD...',
     describe: 'Run one command in a fresh box and remove the box afterwards (no daemon; for scripts and CI)',

@@ -9,7 +9,9 @@ import { homedir } from 'node:os';
 import { dirname, posix, relative } from 'node:path';
 import type { CoopConfig } from '../config/types.js';
 import { CoopError } from '../errors.js';
+import { withCaCerts } from '../sandbox/ca-certs.js';
 import { DEFAULT_PATH, homeOf } from '../sandbox/env.js';
+import { resolveRootfs, rootfsDirOf } from '../sandbox/rootfs.js';
 import { BoxView } from './boxview.js';
 import { installDirOf, interpreterOf, realFile, whichOnHost, type Interpreter } from './locate.js';
 import { presetFor, type AgentPreset } from './presets.js';
@@ -93,6 +95,15 @@ function provideInterpreter(config: CoopConfig, script: string, interp: Interpre
   bindSame(config, dir, o.hostHome ?? homedir(), `${name} (for ${script})`, notes);
   config.env.PATH = `${dirname(real)}:${boxPath}`;
   return [real, script];
+}
+
+/**
+ * A loaded configuration made ready for a box: the CA bundle bound in, the agent prepared
+ * against the image's rootfs (which must be built) or the host. Throws CoopError.
+ */
+export function boxReadyConfig(config: CoopConfig, o: { env: NodeJS.ProcessEnv; coopHome: string; baseDir: string }): PreparedAgent {
+  const rootfs = config.sandbox.image === 'host' ? null : rootfsDirOf(resolveRootfs(config.sandbox, { baseDir: o.baseDir, coopHome: o.coopHome }));
+  return prepareAgent(withCaCerts(config), { env: o.env, rootfs, coopHome: o.coopHome });
 }
 
 /** The configuration to create the box with (a copy); throws CoopError when the agent cannot run in it. */

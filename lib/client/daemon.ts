@@ -32,7 +32,9 @@ function startDaemon(home: string, socket: string, env: NodeJS.ProcessEnv): Chil
   mkdirSync(dirname(log), { recursive: true, mode: 0o700 });
   const out = openSync(log, 'a', 0o600);
   // Only what the daemon needs: never the caller's other variables (they may hold secrets).
-  const keep = ['PATH', 'HOME', 'USER', 'LOGNAME', 'LANG', 'TMPDIR', 'COOP_DAEMON_IDLE_MS'];
+  // XDG_CONFIG_HOME: where the caller's trust records and global coop.toml are (a web
+  // client's `create` loads a workspace's configuration in the daemon).
+  const keep = ['PATH', 'HOME', 'USER', 'LOGNAME', 'LANG', 'TMPDIR', 'XDG_CONFIG_HOME', 'COOP_DAEMON_IDLE_MS'];
   const daemonEnv: Record<string, string> = { COOP_HOME: home, COOP_SOCKET: socket };
   for (const k of keep) if (env[k] !== undefined) daemonEnv[k] = env[k]!;
   const child = spawn(process.execPath, [daemonEntry()], { detached: true, stdio: ['ignore', out, out], cwd: '/', env: daemonEnv });

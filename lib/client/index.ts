@@ -62,6 +62,13 @@ export class Client {
   status(): Promise<StatusInfo> {
     return this.conn.request({ cmd: 'status' });
   }
+  /** Starts (or keeps) the daemon's web server; its URLs (token included) and token. */
+  serve(req: { host: string; port: number; token?: string }): Promise<OkResponse<'serve'>> {
+    return this.conn.request({ cmd: 'serve', ...req });
+  }
+  async serveStop(): Promise<void> {
+    await this.conn.request({ cmd: 'serve_stop' });
+  }
   async shutdown(): Promise<void> {
     await this.conn.request({ cmd: 'shutdown' });
   }

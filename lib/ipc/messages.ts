@@ -18,8 +18,11 @@ export interface CreateRequest {
   name?: string;
   /** Absolute host directory. */
   workspace: string;
-  /** Already layered and validated by the client, `[env]` expanded. */
-  config: CoopConfig;
+  /**
+   * Already layered and validated by the client, `[env]` expanded. Local peers only: for web
+   * and tunnel peers the daemon loads the workspace's own coop.toml (trust rules applied).
+   */
+  config?: CoopConfig;
   /** Create without attaching (the CLI's -d). */
   detach?: boolean;
   /** The client's TERM, for the box's processes. */
@@ -36,7 +39,10 @@ export interface AttachRequest {
   rows: number;
   /** A follower: output only, does not count for the PTY's size. */
   readonly?: boolean;
-  /** Filter this client's input (SPEC §8), as for web and tunnel clients. */
+  /**
+   * Filter this client's input (SPEC §8). A local peer may ask for it; web and tunnel peers
+   * are always filtered (asking for false is refused).
+   */
   filtered?: boolean;
 }
 

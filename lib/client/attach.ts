@@ -3,19 +3,21 @@
 import { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import { encodeControl, encodeData, MAX_FRAME } from '../ipc/frames.js';
-import type { DaemonControl } from '../ipc/messages.js';
+import type { DaemonControl, ExitReason } from '../ipc/messages.js';
 
 /**
- * The events of an AttachStream besides 'data': the PTY's process exited (`pty_exited`) or is
- * being restarted (`pty_restarting`), the stream was `detached`, this client fell behind
- * and got a fresh replay (`lagged`), or filtered input was `blocked`.
+ * The events of an AttachStream besides 'data': the PTY's process exited (`pty_exited`, with
+ * why) or is being restarted (`pty_restarting`), the scrollback replay is done (`replayed`),
+ * the stream was `detached`, this client fell behind and got a fresh replay (`lagged`), or
+ * filtered input was `blocked`.
  *
  * @example
  *   const onExit: AttachEvents['pty_exited'] = ({ code, signal }) => console.log(code ?? signal);
  *   stream.on('pty_exited', onExit);
  */
 export interface AttachEvents {
-  pty_exited: (e: { code: number | null; signal: string | null }) => void;
+  pty_exited: (e: { code: number | null; signal: string | null; reason?: ExitReason }) => void;
+  replayed: () => void;
   pty_restarting: (e: { delay_ms: number }) => void;
   detached: (e: { reason?: string }) => void;
   lagged: (e: { dropped_bytes: number }) => void;
@@ -40,6 +42,13 @@ export class AttachStream extends Duplex {
    *   stream.on('close', () => console.log(stream.ending?.type));   // 'pty_exited' or 'detached'
    */
   ending: DaemonControl | null = null;
+  /**
+   * The PTY's size when its scrollback was taken, if the daemon said (render the replay at it).
+   *
+   * @example
+   *   const { cols, rows } = stream.ptySize ?? { cols: 80, rows: 24 };
+   */
+  ptySize: { cols: number; rows: number } | null = null;
 
   constructor(private readonly socket: Socket) {
     super({ allowHalfOpen: false });

@@ -11,6 +11,11 @@ export { AttachStream, type AttachEvents } from './attach.js';
 export { Connection } from './connection.js';
 export { connectDaemon, daemonEntry, type ConnectOptions } from './daemon.js';
 
+function withSize(stream: AttachStream, response: Record<string, unknown>): AttachStream {
+  if (typeof response.cols === 'number' && typeof response.rows === 'number') stream.ptySize = { cols: response.cols, rows: response.rows };
+  return stream;
+}
+
 /**
  * A connection to the coop daemon (the process that owns every long-lived box and its PTYs),
  * with one method per command of its protocol. Methods reject with a CoopError carrying the
@@ -86,13 +91,14 @@ export class Client {
   }
   /**
    * Starts a PTY's process again (PTY 0: the agent, with `config`'s agent command and
-   * `[env]` when given); the box and its files stay.
+   * `[env]` when given); the box and its files stay. Resolves with the changed settings that
+   * only a new box applies (mounts, image, network), when a config was given for the agent.
    *
    * @example
-   *   await client.restart('api', 0, loadConfig({ cwd: '/home/me/api' }).config);
+   *   const needsBox = await client.restart('api', 0, loadConfig({ cwd: '/home/me/api' }).config);
    */
-  async restart(session: string, pty = 0, config?: CoopConfig): Promise<void> {
-    await this.conn.request({ cmd: 'restart', session, pty, config });
+  async restart(session: string, pty = 0, config?: CoopConfig): Promise<string[]> {
+    return (await this.conn.request({ cmd: 'restart', session, pty, config })).needs_box ?? [];
   }
   /**
    * A PTY's scrollback (up to 256 KiB of raw terminal output), or its last `lines` lines.
@@ -102,6 +108,16 @@ export class Client {
    */
   async logs(session: string, pty = 0, lines?: number): Promise<Buffer> {
     return Buffer.from((await this.conn.request({ cmd: 'logs', session, pty, lines })).data ?? []);
+  }
+  /**
+   * A PTY's whole scrollback and its size (to render it at, e.g. in a terminal emulator).
+   *
+   * @example
+   *   const { data, cols, rows } = await client.scrollback('api', 0);
+   */
+  async scrollback(session: string, pty = 0): Promise<{ data: Buffer; cols: number; rows: number }> {
+    const r = await this.conn.request({ cmd: 'logs', session, pty });
+    return { data: Buffer.from(r.data ?? []), cols: r.cols ?? 80, rows: r.rows ?? 24 };
   }
   /**
    * The PTYs of a box: the agent (id 0) and its shells.
@@ -174,21 +190,23 @@ export class Client {
    */
   async attach(req: { session: string; pty?: number; cols: number; rows: number; readonly?: boolean; filtered?: boolean }): Promise<AttachStream> {
     const c = await this.streamConnection();
-    return (await c.openStream({ cmd: 'attach', pty: 0, ...req })).stream;
+    const { response, stream } = await c.openStream({ cmd: 'attach', pty: 0, ...req });
+    return withSize(stream, response);
   }
 
   /**
-   * Opens a shell PTY (`command`, default `sandbox.shell`), reusing a running one with the
-   * same command unless `new`, and attaches to it; resolves with its id and the stream.
+   * Opens a shell PTY (`command`, default `sandbox.shell`; in `cwd`, default the workspace),
+   * reusing a running one with the same command unless `new`, and attaches to it; resolves
+   * with its id and the stream.
    *
    * @example
    *   const { pty, stream } = await client.shell({ session, command: 'npm test', new: true, cols: 80, rows: 24 });
    *   stream.on('pty_exited', ({ code }) => console.log(`exit ${code}`));
    */
-  async shell(req: { session: string; command?: string; new?: boolean; cols: number; rows: number; term?: string }): Promise<{ pty: number; stream: AttachStream }> {
+  async shell(req: { session: string; command?: string; new?: boolean; cols: number; rows: number; term?: string; cwd?: string; plain?: boolean }): Promise<{ pty: number; stream: AttachStream }> {
     const c = await this.streamConnection();
     const { response, stream } = await c.openStream({ cmd: 'shell', ...req });
-    return { pty: response.pty as number, stream };
+    return { pty: response.pty as number, stream: withSize(stream, response) };
   }
 
   /**
@@ -201,7 +219,8 @@ export class Client {
    */
   async follow(session: string, pty = 0, lines?: number): Promise<AttachStream> {
     const c = await this.streamConnection();
-    return (await c.openStream({ cmd: 'logs', session, pty, follow: true, lines })).stream;
+    const { response, stream } = await c.openStream({ cmd: 'logs', session, pty, follow: true, lines });
+    return withSize(stream, response);
   }
 
   private streamConnection(): Promise<Connection> {

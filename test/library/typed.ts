@@ -3,6 +3,9 @@
 // It imports '@coop/core' (and its subpaths) as a user's program does and is compiled with
 // strict settings: by the API test in this checkout, and by the pack test in a scratch
 // project where the package is installed from its tarball.
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Doc } from './api-docs.js';
 
 /** What the examples use without making it (a loaded config, a box, a client, ...). */
@@ -40,10 +43,19 @@ export function examplesFile(docs: Doc[]): string {
   return `${parts.join('\n\n')}\n`;
 }
 
-export const TSCONFIG = JSON.stringify({
-  compilerOptions: {
-    target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true,
-    skipLibCheck: true, types: ['node'], noUnusedLocals: false,
-  },
-  files: ['examples.ts'],
-}, null, 2);
+/**
+ * Writes the examples file and a strict tsconfig into `dir` (where '@coop/core' resolves from
+ * node_modules) and compiles it with the checkout's TypeScript; the compiler's output ('' when clean).
+ */
+export function compileExamples(dir: string, docs: Doc[], root: string): string {
+  writeFileSync(join(dir, 'examples.ts'), examplesFile(docs));
+  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
+    compilerOptions: {
+      target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true,
+      skipLibCheck: true, types: ['node'], typeRoots: [join(root, 'node_modules/@types')],
+    },
+    files: ['examples.ts'],
+  }, null, 2));
+  const r = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', dir], { encoding: 'utf8' });
+  return `${r.stdout}${r.stderr}${r.status === 0 ? '' : `(exit code ${r.status})`}`;
+}

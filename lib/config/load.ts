@@ -14,6 +14,8 @@ import type { CoopConfig, NetworkMode } from './types.js';
 export interface ConfigOverrides {
   image?: string;
   network?: NetworkMode | string;
+  /** Names the box may reach (`coop run --allow`), added to network.allow. */
+  allow?: string[];
   /** Agent command line (split like a shell would). */
   agent?: string;
   hostname?: string;
@@ -82,6 +84,7 @@ function overridesLayer(o: ConfigOverrides, cwd: string, home: string): Layer {
   set('sandbox', 'agent', o.agent);
   set('sandbox', 'hostname', o.hostname);
   set('network', 'mode', o.network);
+  set('network', 'allow', o.allow?.length ? o.allow : undefined);
   return layerFromObject(doc, 'command line', cwd, home);
 }
 

@@ -144,6 +144,8 @@ export interface LsRow {
   state: 'running' | 'stopping';
   ptys: PtyRow[];
   clients: { local: number; web: number; tunnel: number };
+  /** network.mode, published ports ("127.0.0.1:8080:3000") and network.allow of the box. */
+  network?: { mode: string; ports: string[]; allow: string[] };
 }
 
 export interface StatusInfo {

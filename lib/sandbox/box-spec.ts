@@ -9,6 +9,7 @@ import type { BoxMount, BoxSpec } from './box-plan.js';
 import { baseAccounts, resolveShell } from './etc-files.js';
 import { currentUser, idMappingFor } from './idmap.js';
 import { isPlainDirInRoot, isExecutableInRoot } from './in-root.js';
+import { boxNetworkFor } from './network.js';
 import { resolveRootfs, rootfsDirOf } from './rootfs.js';
 
 export interface BoxRequest {
@@ -84,15 +85,18 @@ export function boxSpecFor(req: BoxRequest): BoxSpec {
   const rootDir = rootfsDirOf(rootfs);
   const user = currentUser();
   const env = req.callerEnv ?? process.env;
+  const paths = sessionPaths(home, name);
+  const net = boxNetworkFor(config.network, { name, init: req.init, log: join(paths.dir, 'network.log') });
   return {
     name,
     coopHome: canonicalPath(home),
-    paths: sessionPaths(home, name),
+    paths,
     rootfs,
     workspace: { host: workspace, path: config.workspace.path },
     mounts: canonicalMounts(req.mounts ?? []),
     persist: config.session.persist,
     network: config.network.mode,
+    net,
     hostname: config.sandbox.hostname,
     user: config.sandbox.user,
     shell: resolveShell(rootDir, config.sandbox.shell, isExecutableInRoot),

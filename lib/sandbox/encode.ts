@@ -1,5 +1,5 @@
 // Plan -> the records coop-helper reads (vocabulary in wire.ts).
-import type { CreatePlan, EnterPlan, IdMapping, Plan, ProcessSpec, RemovePlan } from './plan.js';
+import type { CreatePlan, EnterPlan, IdMapping, NetworkPlan, Plan, ProcessSpec, RemovePlan } from './plan.js';
 import { encodeRecords, type WireRecord } from './wire.js';
 
 function idmapRecords(m: IdMapping): WireRecord[] {
@@ -20,6 +20,16 @@ function processRecords(p: ProcessSpec): WireRecord[] {
   ];
 }
 
+function networkRecords(n: NetworkPlan): WireRecord[] {
+  const out: WireRecord[] = [];
+  const o = n.outbound;
+  if (o) out.push(['net-outbound', o.backend, o.path, o.address, String(o.prefix), o.gateway]);
+  for (const p of n.ports) out.push(['net-port', p.hostAddress, String(p.hostPort), String(p.boxPort)]);
+  if (n.dns) out.push(['net-dns', n.dns.listen, n.dns.upstream, String(n.dns.port)]);
+  if (n.proxy) out.push(['net-proxy', String(n.proxy.port), ...n.proxy.argv]);
+  return out;
+}
+
 function createRecords(p: CreatePlan): WireRecord[] {
   const out: WireRecord[] = [['mode', 'create'], ['name', p.name], ['ns', ...p.namespaces], ...idmapRecords(p.idmap)];
   if (p.root !== null) out.push(['root', p.root]);
@@ -38,6 +48,7 @@ function createRecords(p: CreatePlan): WireRecord[] {
   if (p.loopback) out.push(['loopback']);
   if (p.nest) out.push(['nest']);
   if (p.cgroup) out.push(['cgroup', p.cgroup]);
+  if (p.network) out.push(...networkRecords(p.network));
   if (p.confine) out.push(['confine', p.confine]);
   out.push(['init', p.init.mode, String(p.init.graceMs)]);
   if (p.terminal) out.push(['terminal']);

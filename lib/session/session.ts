@@ -175,6 +175,7 @@ export class Session {
     return {
       name: this.name, workspace: this.box.workspace.host, pid: this.box.pid, created: this.box.created,
       state: this.stopping ? 'stopping' : 'running', ptys: [...this.ptys.values()].map((p) => p.row()), clients,
+      ...(this.box.network ? { network: this.box.network } : {}),
     };
   }
 

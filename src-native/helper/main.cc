@@ -14,6 +14,7 @@
 
 #include "helper/compat.h"
 #include "helper/create.h"
+#include "helper/network.h"
 #include "helper/plan.h"
 #include "helper/process.h"
 #include "helper/report.h"
@@ -58,8 +59,9 @@ int main() {
     fcntl(status, F_SETFD, FD_CLOEXEC);
     set_status_fd(status);
   }
-  // Nothing of the caller's beyond stdio and our two fds survives into the box.
-  close_fds_except(status, plan_fd);
+  // Nothing of the caller's beyond stdio and our two fds survives into the box. (coop-net
+  // is started by the helper itself with the namespace, pidfd and pipe it needs.)
+  if (!getenv("COOP_KEEP_FDS")) close_fds_except(status, plan_fd);
 
   std::string buf;
   if (plan_fd >= 0) {
@@ -76,5 +78,6 @@ int main() {
   if (!parse_plan(buf, &plan, &why)) fail("parse", "plan", EINVAL, kSetupFailed, why);
   if (plan.mode == "create") do_create(plan);
   if (plan.mode == "enter") do_enter(plan);
+  if (plan.mode == "net") do_network(plan);
   do_rmtree(plan);
 }

@@ -9,7 +9,7 @@ import type { BoxMount, BoxSpec } from './box-plan.js';
 import { baseAccounts, resolveShell } from './etc-files.js';
 import { currentUser, idMappingFor } from './idmap.js';
 import { isPlainDirInRoot, isExecutableInRoot } from './in-root.js';
-import { boxNetworkFor } from './network.js';
+import { boxNetworkFor, effectiveMode } from './network.js';
 import { resolveRootfs, rootfsDirOf } from './rootfs.js';
 
 export interface BoxRequest {
@@ -95,7 +95,7 @@ export function boxSpecFor(req: BoxRequest): BoxSpec {
     workspace: { host: workspace, path: config.workspace.path },
     mounts: canonicalMounts(req.mounts ?? []),
     persist: config.session.persist,
-    network: config.network.mode,
+    network: effectiveMode(config.network),
     net,
     hostname: config.sandbox.hostname,
     user: config.sandbox.user,

@@ -43,8 +43,14 @@ export interface NetworkSummary {
   allow: string[];
 }
 
+/**
+ * The mode a box gets: network.allow takes it off the host's network whatever network.mode
+ * says ("none" underneath: the proxy is the only way out), the safer reading of the two.
+ */
+export const effectiveMode = (n: NetworkSection): NetworkSection['mode'] => (n.allow.length && n.mode === 'host' ? 'none' : n.mode);
+
 export const networkSummary = (n: NetworkSection): NetworkSummary => ({
-  mode: n.mode,
+  mode: effectiveMode(n),
   ports: n.ports.map((p) => formatPort(parsePort(p))),
   allow: n.allow.map((a) => parseAllowEntry(a).text),
 });
@@ -119,15 +125,15 @@ export function boxNetworkFor(n: NetworkSection, ctx: NetworkContext): BoxNetwor
   const allow = n.allow.map((a) => parseAllowEntry(a).text);
   const hosts = n.hosts.map(parseHostEntry);
   const plain = { ports, allow, hosts, outbound: null, dns: null, resolvOptions: '', proxy: null };
-  if (n.mode === 'host') {
-    if (ports.length) throw new CoopError('CONFIG_INVALID', 'network.ports needs network.mode = "private" (in "host" mode the box already shares the host\'s ports)');
-    if (allow.length) throw new CoopError('CONFIG_INVALID', 'network.allow needs network.mode = "private" or "none" ("host" mode shares the host\'s network, so nothing could be held back)');
+  const mode = effectiveMode(n);
+  if (mode === 'host' && ports.length) {
+    throw new CoopError('CONFIG_INVALID', 'network.ports needs network.mode = "private" (in "host" mode the box already shares the host\'s ports)');
   }
-  if (n.mode === 'host' || (n.mode === 'none' && !ports.length && !allow.length)) return hosts.length ? plain : null;
+  if (mode === 'host' || (mode === 'none' && !ports.length && !allow.length)) return hosts.length ? plain : null;
   let outbound: BoxNetwork['outbound'] = null;
   let dns: DnsServer | null = null;
   let resolvOptions = '';
-  if (n.mode === 'private' && !allow.length) {
+  if (mode === 'private' && !allow.length) {
     const backend = findBackend(ctx.env);
     if (!backend) {
       throw new CoopError('SANDBOX_FAILED', 'network.mode "private" needs pasta (package "passt") or slirp4netns: install one (e.g. apt-get install passt), or use mode "none"');

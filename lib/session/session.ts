@@ -11,6 +11,7 @@ import type { StreamSide } from '../ipc/server.js';
 import { adoptBox, createBox, killBox, readBoxRecord, type Box } from '../sandbox/box.js';
 import { sessionPaths } from '../paths.js';
 import { PtyClient, type ClientKind } from './client.js';
+import { LineFollower } from './follow.js';
 import { SessionPty } from './pty.js';
 
 export const AGENT_PTY = 0;
@@ -38,6 +39,8 @@ export class Session {
   readonly ptys = new Map<number, SessionPty>();
   private nextId = 1;
   stopping = false;
+  /** The allowlist proxy's refusals, shown in the agent's PTY (SPEC §4.3). */
+  private refusals: LineFollower | null = null;
 
   private constructor(
     readonly box: Box,
@@ -60,6 +63,7 @@ export class Session {
       config: opts.config, name: opts.name, mounts, coopHome: opts.coopHome, callerEnv: { TERM: opts.term }, graceMs: opts.graceMs,
     });
     const s = new Session(box, opts.config, opts.term);
+    s.followRefusals(true);
     const record: SessionRecord = { config: redactConfig(opts.config), term: opts.term };
     writeFileSync(join(box.paths.dir, 'session.json'), JSON.stringify(record, null, 2) + '\n', { mode: 0o600 });
     s.startAgent(agent, opts.cols, opts.rows);
@@ -84,7 +88,16 @@ export class Session {
     }
     const s = new Session(box, saved.config, saved.term);
     s.startAgent(agentArgv(saved.config), 80, 24);
+    s.followRefusals(false);
     return s;
+  }
+
+  /** Each line the proxy adds to network.log becomes a dim notice in the agent's PTY (and so in `coop logs`). */
+  private followRefusals(fromStart: boolean): void {
+    if (!this.box.network?.allow.length) return;
+    this.refusals = new LineFollower(join(this.box.paths.dir, 'network.log'), (line) => {
+      this.ptys.get(AGENT_PTY)?.notice(`\r\n\x1b[2m[${line}]\x1b[0m\r\n`);
+    }, fromStart);
   }
 
   private startAgent(argv: string[], cols: number, rows: number): void {
@@ -187,12 +200,14 @@ export class Session {
   /** Ends every process of the box and removes its layers (persist directories stay). */
   async kill(force: boolean): Promise<void> {
     this.stopping = true;
+    this.refusals?.close();
     for (const p of this.ptys.values()) p.remove();
     await killBox(this.box, { force });
   }
 
   /** The daemon is going away: clients are told, processes stay. */
   detachAll(reason: string): void {
+    this.refusals?.close();
     for (const p of this.ptys.values()) p.detachAll(reason);
   }
 }

@@ -94,7 +94,7 @@ test('a published port reaches a server started in the box; the network processe
   // The gateway is not the host's loopback (pasta's default maps it there; slirp4netns's too).
   const backend = net.map(commandOf).find((c) => /pasta|slirp4netns/.test(c)) ?? '';
   assert.match(backend, /--no-map-gw|--disable-host-loopback/);
-  const body = await (await fetch(`http://127.0.0.1:${hostPort}/hello`)).text();
+  const body = await (await fetch(`http://127.0.0.1:${hostPort}/hello`, { signal: AbortSignal.timeout(10_000) })).text();
   assert.is(body, 'box-server /hello');
   h.stdin!.end('\n');
   const r = await h;

@@ -64,6 +64,11 @@ test('direct connections fail at once: loopback is the box\'s own, and there is 
   assert.not.match(r.stdout, /timed out/);
 });
 
+test("in-box root cannot change the box's network", async () => {
+  const r = await inBox(`id -u; ip route add default dev lo 2>&1; ip link set lo down 2>&1; ip addr add 10.9.9.9/24 dev lo 2>&1; ip -br link | cut -d' ' -f1 | tr '\\n' ' '; curl -sS http://allowed.coop-test:${port}/`, network());
+  assert.is(r.stdout, '0\n' + 'RTNETLINK answers: Operation not permitted\n'.repeat(3) + 'lo allowed-server\n');
+});
+
 test('npm install through the allowlisted registry', async () => {
   try {
     const res = await fetch('https://registry.npmjs.org/is-number', { signal: AbortSignal.timeout(10_000) });

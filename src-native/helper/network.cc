@@ -280,11 +280,32 @@ static std::string last_line(int fd) {
   return last;
 }
 
-// Waits until the backend has configured the box's interface.
+// True once the box has a default route (read in our network namespace: the box's).
+static bool has_default_route() {
+  int fd = open("/proc/self/net/route", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  char buf[4096];
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return false;
+  buf[n] = 0;
+  // Lines: Iface Destination Gateway ...; a default route has destination 00000000.
+  for (char* line = strchr(buf, '\n'); line && line[1]; line = strchr(line + 1, '\n')) {
+    char* tab = strchr(line + 1, '\t');
+    if (tab && strncmp(tab + 1, "00000000", 8) == 0) return true;
+  }
+  return false;
+}
+
+// Waits until the backend has configured the box's interface: its address and default
+// route are in place (packets the box sends before the backend's loop runs wait in the tap
+// device's queue), or it reports ready (pasta: its pid; slirp4netns: "1"), whichever comes
+// first. pasta fills socket pools for tens of milliseconds after configuring the interface.
 static void await_backend(NetState& st, const Backend& b) {
   const std::string& name = st.plan->backend;
   long deadline = monotonic_ms() + kBackendTimeoutMs;
   for (;;) {
+    if (has_default_route()) break;
     struct pollfd p[3] = {{b.ready, POLLIN, 0}, {st.backend.pidfd, POLLIN, 0}, {st.init_pidfd, POLLIN, 0}};
     long left = deadline - monotonic_ms();
     if (left <= 0) {
@@ -292,11 +313,11 @@ static void await_backend(NetState& st, const Backend& b) {
       fail(name, "", ETIMEDOUT, kSetupFailed, name + " did not set up the box's network within " +
            std::to_string(kBackendTimeoutMs / 1000) + " s");
     }
-    int n = poll(p, 3, int(left));
+    int n = poll(p, 3, 1);
     if (n < 0 && errno == EINTR) continue;
     if (p[2].revents) _exit(kSetupFailed);  // the box is gone (its init said why)
     char buf[32];
-    if (p[0].revents && read(b.ready, buf, sizeof buf) > 0) break;
+    if (p[0].revents & POLLIN && read(b.ready, buf, sizeof buf) > 0) break;
     if (p[0].revents || p[1].revents) {
       int status = 0;
       waitpid(st.backend.pid, &status, 0);
@@ -307,7 +328,7 @@ static void await_backend(NetState& st, const Backend& b) {
            name + " " + how + " before the box's network was up" + (why.empty() ? "" : ": " + why));
     }
   }
-  close(b.ready);
+  // b.ready stays open: the backend may still write to it (a closed pipe would kill it).
 }
 
 static void write_sysctl(const char* path, const char* value) {

@@ -1,11 +1,14 @@
-// The allowlist proxy process of one box (lib/network/proxy.ts), started by coop-net with
-// its listening socket (127.0.0.1:3128 inside the box) as fd 3. Bundled into
+// The allowlist proxy process of one box (lib/network/), started by coop-net with a socket
+// listening on 127.0.0.1:3129 inside the box as fd 3 (plain HTTP, handed over by coop-net)
+// and its question channel as fd 4 (may this CONNECT go out, and where to?). Bundled into
 // dist/bin/coop-proxy.cjs. argv[2]: JSON { box, allow, hosts, log }, where log is a file
 // (daemon boxes: the daemon shows new lines in the agent's PTY) or "-" (stderr: the
 // terminal of `coop run`).
 import { appendFileSync, statSync, truncateSync } from 'node:fs';
 import { isatty } from 'node:tty';
-import { createProxy, refusalNotice, type Refusal } from '../lib/network/proxy.js';
+import { Socket } from 'node:net';
+import { refusalNotice, serveDecisions, type Refusal } from '../lib/network/decide.js';
+import { createProxy } from '../lib/network/proxy.js';
 
 interface ProxyArgs {
   box: string;
@@ -33,4 +36,8 @@ function logRefusal(r: Refusal): void {
   }
 }
 
-createProxy({ allow: args.allow, hosts: args.hosts, onRefusal: logRefusal }).listen({ fd: 3 });
+const opts = { allow: args.allow, hosts: args.hosts, onRefusal: logRefusal };
+createProxy(opts).listen({ fd: 3 });
+const channel = new Socket({ fd: 4, readable: true, writable: true });
+serveDecisions(channel, opts);
+channel.on('close', () => process.exit(0)); // coop-net is gone

@@ -1,37 +1,14 @@
-// The allowlist proxy (SPEC §4.3): a box with network.allow has no way out but this
-// HTTP/HTTPS proxy, which runs on the host and listens on 127.0.0.1:3128 inside the box
-// (coop-net makes the socket there). CONNECT and plain HTTP go only to allowed names —
-// the name the client asked for, its address checked before connecting (no loopback,
-// private or link-local address unless network.allow lists it) — and everything else
-// gets a 403 whose body names the key to change.
-import { lookup } from 'node:dns/promises';
+// The allowlist proxy's HTTP side (SPEC §4.3). A box with network.allow has no way out but
+// 127.0.0.1:3128 inside it, where coop-net listens: it relays CONNECT tunnels itself (with
+// splice, after asking this process's decider — decide.ts) and hands every other request to
+// this server, which listens on 127.0.0.1:3129 inside the box and runs on the host. Plain
+// HTTP goes only to allowed names, with the same checks; everything else gets a 403 whose
+// body names the key to change.
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import { connect, type Socket } from 'node:net';
-import { Allowlist, bareHost, isAddress } from './allow.js';
+import { createDecider, type DeciderOptions } from './decide.js';
 
-export interface Refusal {
-  method: string;
-  host: string;
-  port: number;
-  /** What was wrong, e.g. `"evil.example" is not in network.allow`. */
-  reason: string;
-  /** How to allow it. */
-  fix: string;
-}
-
-export interface ProxyOptions {
-  allow: string[];
-  /** network.hosts: names with fixed addresses, used instead of DNS. */
-  hosts?: Record<string, string>;
-  /** Called for every refused request. */
-  onRefusal?: (r: Refusal) => void;
-  /** Name resolution (default: the host's resolver). */
-  resolve?: (name: string) => Promise<string[]>;
-  /** This machine's addresses, refused like loopback ones (default: its interfaces'). */
-  hostAddresses?: Set<string>;
-}
-
-type Decision = { ok: true; address: string } | { ok: false; status: number; reason: string; fix: string };
+export type ProxyOptions = DeciderOptions;
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'proxy-authenticate', 'te', 'trailer', 'upgrade']);
 
@@ -41,46 +18,8 @@ function endToEnd(headers: IncomingHttpHeaders): IncomingHttpHeaders {
   return out;
 }
 
-const defaultResolve = async (name: string) => (await lookup(name, { all: true, verbatim: true })).map((a) => a.address);
-
-/** The body of a refusal the client gets. */
-export const refusalText = (r: Pick<Refusal, 'reason' | 'fix'>) => `coop: blocked: ${r.reason}. ${r.fix}`;
-
-/** One line about a refusal, for the box's terminal and `coop logs`. */
-export const refusalNotice = (r: Refusal) => `coop blocked ${r.method} ${r.host}:${r.port}: ${r.reason}. ${r.fix}`;
-
 export function createProxy(opts: ProxyOptions): Server {
-  const allow = new Allowlist(opts.allow);
-  const hosts = new Map(Object.entries(opts.hosts ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
-  const resolve = opts.resolve ?? defaultResolve;
-
-  async function decide(rawHost: string): Promise<Decision> {
-    const host = bareHost(rawHost);
-    const addFix = (what: string) => `To allow it, add "${what}" to network.allow in coop.toml (coop run: --allow ${what})`;
-    if (isAddress(host)) {
-      if (allow.listsAddress(host)) return { ok: true, address: host };
-      return { ok: false, status: 403, reason: `${host} is not in network.allow`, fix: addFix(host) };
-    }
-    if (!allow.nameEntry(host)) return { ok: false, status: 403, reason: `"${host}" is not in network.allow`, fix: addFix(host) };
-    let addresses: string[];
-    try {
-      addresses = hosts.has(host) ? [hosts.get(host)!] : await resolve(host);
-    } catch (e) {
-      return { ok: false, status: 502, reason: `"${host}" could not be resolved (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, fix: 'Check the name' };
-    }
-    let why = `"${host}" has no address`;
-    for (const a of addresses) {
-      const refused = allow.refuseAddress(a, opts.hostAddresses);
-      if (!refused) return { ok: true, address: a };
-      why = `"${host}" resolves to ${refused}`;
-    }
-    return { ok: false, status: 403, reason: why, fix: addresses.length ? addFix(addresses[0]!) : 'Check the name' };
-  }
-
-  function refused(method: string, host: string, port: number, d: Extract<Decision, { ok: false }>): string {
-    if (d.status === 403) opts.onRefusal?.({ method, host: bareHost(host), port, reason: d.reason, fix: d.fix });
-    return `${refusalText(d)}\n`;
-  }
+  const { decide, refused } = createDecider(opts);
 
   const server = createServer(async (req, res) => {
     let url: URL;

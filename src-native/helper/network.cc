@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -143,24 +144,13 @@ static void join_box(int userns, int netns) {
   close(s);
 }
 
-// The proxy's listener, made inside the box's network namespace by a short-lived child
-// (joining a user namespace cannot be undone, and the proxy itself runs on the host).
-static int listener_in_box(int userns, int netns, unsigned port) {
-  int sv[2];
-  if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) != 0) fail("socketpair", "", errno);
-  pid_t child = fork();
-  if (child < 0) fail("fork", "", errno);
-  if (child == 0) {
-    close(sv[0]);
-    join_box(userns, netns);
-    int fd = bound_socket(SOCK_STREAM, "127.0.0.1", port);
-    if (fd < 0) fail("bind", "127.0.0.1:" + std::to_string(port) + " in the box", errno);
-    char byte = 'x';
-    struct iovec iov = {&byte, 1};
-    char ctrl[CMSG_SPACE(sizeof(int))] = {};
-    struct msghdr msg = {};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
+bool send_fd(int sock, const std::string& text, int fd) {
+  struct iovec iov = {const_cast<char*>(text.data()), text.size()};
+  char ctrl[CMSG_SPACE(sizeof(int))] = {};
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  if (fd >= 0) {
     msg.msg_control = ctrl;
     msg.msg_controllen = sizeof ctrl;
     struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
@@ -168,27 +158,97 @@ static int listener_in_box(int userns, int netns, unsigned port) {
     c->cmsg_type = SCM_RIGHTS;
     c->cmsg_len = CMSG_LEN(sizeof(int));
     memcpy(CMSG_DATA(c), &fd, sizeof fd);
-    _exit(sendmsg(sv[1], &msg, 0) == 1 ? 0 : kSetupFailed);
   }
-  close(sv[1]);
-  char byte;
-  struct iovec iov = {&byte, 1};
+  return sendmsg(sock, &msg, MSG_NOSIGNAL) == ssize_t(text.size());
+}
+
+ssize_t recv_fd(int sock, char* buf, size_t len, int* fd) {
+  *fd = -1;
+  struct iovec iov = {buf, len};
   char ctrl[CMSG_SPACE(sizeof(int))] = {};
   struct msghdr msg = {};
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
   msg.msg_control = ctrl;
   msg.msg_controllen = sizeof ctrl;
-  ssize_t n = recvmsg(sv[0], &msg, MSG_CMSG_CLOEXEC);
+  ssize_t n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  if (n >= 0 && c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) memcpy(fd, CMSG_DATA(c), sizeof *fd);
+  return n;
+}
+
+// The Node proxy's listener, made inside the box's network namespace by a short-lived
+// child (joining a user namespace cannot be undone, and the proxy itself runs on the host).
+static int listener_in_box(int userns, int netns, unsigned port) {
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) fail("socketpair", "", errno);
+  pid_t child = fork();
+  if (child < 0) fail("fork", "", errno);
+  if (child == 0) {
+    close(sv[0]);
+    join_box(userns, netns);
+    int fd = bound_socket(SOCK_STREAM, "127.0.0.1", port);
+    if (fd < 0) fail("bind", "127.0.0.1:" + std::to_string(port) + " in the box", errno);
+    _exit(send_fd(sv[1], "x", fd) ? 0 : kSetupFailed);
+  }
+  close(sv[1]);
+  char byte;
+  int fd;
+  ssize_t n = recv_fd(sv[0], &byte, 1, &fd);
   int status = 0;
   while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
   }
   close(sv[0]);
-  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  if (n != 1 || !c || c->cmsg_type != SCM_RIGHTS) _exit(kSetupFailed);  // the child said why
-  int fd;
-  memcpy(&fd, CMSG_DATA(c), sizeof fd);
+  if (n != 1 || fd < 0) _exit(kSetupFailed);  // the child said why
   return fd;
+}
+
+// The connector: stays on the host's network and opens the proxy's upstream connections.
+// Requests "ID ADDRESS PORT"; answers "ID" with the connecting socket, or "ID E ERRNO".
+[[noreturn]] static void connector_main(int sock) {
+  char buf[256];
+  for (;;) {
+    int unused;
+    ssize_t n = recv_fd(sock, buf, sizeof buf - 1, &unused);
+    if (n <= 0) _exit(0);  // coop-net is gone
+    if (unused >= 0) close(unused);
+    buf[n] = 0;
+    char id[32], addr[64];
+    unsigned port = 0;
+    if (sscanf(buf, "%31s %63s %u", id, addr, &port) != 3 || !port || port > 65535) continue;
+    sockaddr_storage ss;
+    socklen_t len;
+    int fd = -1, err = 0;
+    if (!parse_addr(addr, port, &ss, &len)) err = EINVAL;
+    else if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0) err = errno;
+    else if (connect(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0 && errno != EINPROGRESS) err = errno;
+    if (err) send_fd(sock, std::string(id) + " E " + std::to_string(err), -1);
+    else send_fd(sock, id, fd);
+    if (fd >= 0) close(fd);
+  }
+}
+
+static NetChild start_connector(int* dialer) {
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) fail("socketpair", "", errno);
+  pid_t parent = getpid();
+  pid_t pid = fork();
+  if (pid < 0) fail("fork", "connector", errno);
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    if (getppid() != parent) _exit(1);
+    prctl(PR_SET_NAME, "coop-net-dial", 0, 0, 0);
+    dup2(sv[1], 3);
+    sys_close_range(4, ~0U);
+    connector_main(3);
+  }
+  close(sv[1]);
+  fcntl(sv[0], F_SETFL, O_NONBLOCK);
+  *dialer = sv[0];
+  NetChild c;
+  c.pid = pid;
+  c.pidfd = sys_pidfd_open(pid);
+  return c;
 }
 
 // Forks a child that dies with us and execs argv with `fds` as 3, 4, ... and stderr_fd as 2.
@@ -217,7 +277,13 @@ static NetChild spawn_child(std::vector<std::string> args, const std::vector<int
 }
 
 void spawn_proxy(NetState& st) {
-  st.proxy = spawn_child(st.plan->proxy_argv, {st.proxy_listen}, 2);
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) return;
+  st.proxy = spawn_child(st.plan->proxy_argv, {st.node_listen, sv[1]}, 2);
+  close(sv[1]);
+  fcntl(sv[0], F_SETFL, O_NONBLOCK);
+  if (st.decider >= 0) close(st.decider);
+  st.decider = sv[0];
 }
 
 struct Backend {
@@ -342,6 +408,11 @@ static void write_sysctl(const char* path, const char* value) {
 void do_network(const Plan& plan) {
   prctl(PR_SET_NAME, "coop-net", 0, 0, 0);
   reset_signals();  // the creating helper's blocked signals
+  struct rlimit nofile;
+  if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+    nofile.rlim_cur = nofile.rlim_max;  // each relayed connection holds two sockets and two pipes
+    setrlimit(RLIMIT_NOFILE, &nofile);
+  }
   signal(SIGPIPE, SIG_IGN);
   const NetPlan& n = plan.net;
   NetState st;
@@ -369,8 +440,9 @@ void do_network(const Plan& plan) {
   Backend backend;
   if (!n.backend.empty()) backend = start_backend(st, userns, n.netns_fd);
   if (n.proxy_port) {
-    st.proxy_listen = listener_in_box(userns, n.netns_fd, n.proxy_port);
+    st.node_listen = listener_in_box(userns, n.netns_fd, n.proxy_port + 1);
     spawn_proxy(st);
+    st.connector = start_connector(&st.dialer);
   }
 
   // Into the box's network namespace: new connections to published ports start here.
@@ -380,6 +452,10 @@ void do_network(const Plan& plan) {
   // In-box root may bind ports below 1024 and ping in its own network namespace.
   write_sysctl("/proc/sys/net/ipv4/ip_unprivileged_port_start", "0");
   write_sysctl("/proc/sys/net/ipv4/ping_group_range", "0 0");
+  if (n.proxy_port) {
+    st.proxy_listen = bound_socket(SOCK_STREAM, "127.0.0.1", n.proxy_port);
+    if (st.proxy_listen < 0) fail("bind", "127.0.0.1:" + std::to_string(n.proxy_port) + " in the box (proxy)", errno);
+  }
   if (!n.dns_listen.empty()) {
     st.dns_in = bound_socket(SOCK_DGRAM, n.dns_listen, 53);
     if (st.dns_in < 0) fail("bind", n.dns_listen + ":53 in the box (DNS relay)", errno);

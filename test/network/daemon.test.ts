@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { alive, sleep, TestCoop } from '../helpers/daemon.js';
-import { commandOf, freePort, httpServer, netProcesses, running } from './peers.js';
+import { commandOf, freePort, httpServer, nameOf, netProcesses, running } from './peers.js';
 
 let t: TestCoop;
 let hostPort = 0;
@@ -67,8 +67,8 @@ test('published port, ls and status; a refusal shows in the agent PTY and coop l
   assert.match(logs, `[coop blocked GET blocked.coop-test:${blockedPort}: "blocked.coop-test" is not in network.allow.`);
 
   const net = netProcesses(name);
-  // coop-net and the proxy; no pasta: with an allowlist the proxy is the only way out.
-  assert.equal(net.map(commandOf).map((c) => c.split(' ')[0]), ['coop-net', process.execPath], net.map(commandOf).join('\n'));
+  // coop-net, the proxy and its connector; no pasta: with an allowlist the proxy is the only way out.
+  assert.equal(net.map(nameOf).sort(), ['coop-net', 'coop-net-dial', 'node'], net.map(commandOf).join('\n'));
   const daemon = t.daemonPid()!;
   process.kill(daemon, 'SIGKILL');
   for (let i = 0; i < 200 && alive(daemon); i++) await sleep(10);

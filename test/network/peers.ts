@@ -83,7 +83,7 @@ function ppidOf(pid: number): number | null {
   }
 }
 
-/** coop-net of box `name` and its children (pasta or slirp4netns, the proxy). */
+/** coop-net of box `name` and its children (pasta or slirp4netns, the proxy, its connector). */
 export function netProcesses(name: string): number[] {
   const keepers = pids().filter((pid) => {
     try {
@@ -92,7 +92,7 @@ export function netProcesses(name: string): number[] {
       return false;
     }
   });
-  return [...keepers, ...pids().filter((pid) => keepers.includes(ppidOf(pid) ?? -1))];
+  return [...new Set([...keepers, ...pids().filter((pid) => keepers.includes(ppidOf(pid) ?? -1))])];
 }
 
 /** Which of `list` still run. */
@@ -106,6 +106,15 @@ export function running(list: number[]): number[] {
     }
   });
 }
+
+/** The name of a process (comm). */
+export const nameOf = (pid: number) => {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '';
+  }
+};
 
 /** The command line of a process, for messages. */
 export const commandOf = (pid: number) => {

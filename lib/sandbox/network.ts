@@ -96,7 +96,7 @@ export function parseResolvConf(text: string): { server: DnsServer | null; optio
   const options: string[] = [];
   for (const line of text.split('\n')) {
     const [word, value] = line.trim().split(/\s+/);
-    if (word === 'nameserver' && value && !server && isIP(value)) server = { address: value, port: 53 };
+    if (word === 'nameserver' && value && !server && isIP(value) && !value.includes('%')) server = { address: value, port: 53 };
     else if (word === 'search' || word === 'domain' || word === 'options') options.push(line.trim());
   }
   return { server, options: options.map((l) => `${l}\n`).join('') };
@@ -119,11 +119,22 @@ export interface NetworkContext {
   env?: NodeJS.ProcessEnv;
 }
 
+/** Each entry parsed; a bad one (from a client that skipped coop.toml's checks) is a CoopError naming the key. */
+function entries<T>(key: string, list: string[], parse: (s: string) => T): T[] {
+  return list.map((s) => {
+    try {
+      return parse(s);
+    } catch (e) {
+      throw new CoopError('CONFIG_INVALID', `network.${key}: ${(e as Error).message}`);
+    }
+  });
+}
+
 /** Checks [network] and gathers what the host must tell about it. Throws CoopError. */
 export function boxNetworkFor(n: NetworkSection, ctx: NetworkContext): BoxNetwork | null {
-  const ports = n.ports.map(parsePort);
-  const allow = n.allow.map((a) => parseAllowEntry(a).text);
-  const hosts = n.hosts.map(parseHostEntry);
+  const ports = entries('ports', n.ports, parsePort);
+  const allow = entries('allow', n.allow, parseAllowEntry).map((a) => a.text);
+  const hosts = entries('hosts', n.hosts, parseHostEntry);
   const plain = { ports, allow, hosts, outbound: null, dns: null, resolvOptions: '', proxy: null };
   const mode = effectiveMode(n);
   if (mode === 'host' && ports.length) {
@@ -142,7 +153,7 @@ export function boxNetworkFor(n: NetworkSection, ctx: NetworkContext): BoxNetwor
     const own = Object.values(networkInterfaces()).flatMap((l) => (l ?? []).map((i) => i.address));
     outbound = { backend, ...chooseSubnet(own) };
     const resolv = parseResolvConf(readOrEmpty('/etc/resolv.conf'));
-    dns = n.dns.length ? parseDnsServer(n.dns[0]!) : resolv.server;
+    dns = n.dns.length ? entries('dns', n.dns.slice(0, 1), parseDnsServer)[0]! : resolv.server;
     resolvOptions = resolv.options;
   }
   const proxy = allow.length

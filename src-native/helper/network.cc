@@ -376,7 +376,7 @@ static void await_backend(NetState& st, const Backend& b) {
     long left = deadline - monotonic_ms();
     if (left <= 0) {
       kill(st.backend.pid, SIGKILL);
-      fail(name, "", ETIMEDOUT, kSetupFailed, name + " did not set up the box's network within " +
+      fail("network", "", ETIMEDOUT, kSetupFailed, name + " did not set up the box's network within " +
            std::to_string(kBackendTimeoutMs / 1000) + " s");
     }
     int n = poll(p, 3, 1);
@@ -390,8 +390,8 @@ static void await_backend(NetState& st, const Backend& b) {
       std::string why = last_line(st.backend_err);
       std::string how = WIFSIGNALED(status) ? "was killed by signal " + std::to_string(WTERMSIG(status))
                                             : "exited with code " + std::to_string(WEXITSTATUS(status));
-      fail(name, st.plan->backend_path, 0, kSetupFailed,
-           name + " " + how + " before the box's network was up" + (why.empty() ? "" : ": " + why));
+      fail("network", "", 0, kSetupFailed,
+           st.plan->backend_path + " " + how + " before the box's network was up" + (why.empty() ? "" : ": " + why));
     }
   }
   // b.ready stays open: the backend may still write to it (a closed pipe would kill it).
@@ -424,11 +424,12 @@ void do_network(const Plan& plan) {
   // On the host: published ports, the DNS relay's upstream socket, the backend.
   for (const NetPort& p : n.ports) {
     int fd = bound_socket(SOCK_STREAM, p.host_addr, p.host_port);
+    int err = errno;
     std::string where = p.host_addr + ":" + std::to_string(p.host_port);
     if (fd < 0)
-      fail("bind", where, errno, kSetupFailed,
-           std::string("cannot publish box port ") + std::to_string(p.box_port) + " on " + where + ": " + strerror(errno) +
-               (errno == EADDRINUSE ? " (another process listens there; choose another host port in network.ports)" : ""));
+      fail("network.ports", "", err, kSetupFailed,
+           "cannot publish box port " + std::to_string(p.box_port) + " on " + where + ": " + strerror(err) +
+               (err == EADDRINUSE ? " (another process listens there: choose another host port in network.ports)" : ""));
     st.port_listen.push_back(fd);
   }
   if (!n.dns_listen.empty()) {

@@ -123,6 +123,13 @@ test('slirp4netns serves when pasta is not wanted (COOP_NETWORK_BACKEND)', async
   }
 });
 
+test('a host port already taken is one clear line, and no box', async () => {
+  const taken = await httpServer('127.0.0.1', 'taken\n');
+  servers.push(taken.server);
+  const e = await runCaptured({ cmd: ['true'], config: config({ ports: [`${taken.port}:3000`] }), coopHome: home }).catch((err: Error) => err);
+  assert.is((e as Error).message, `network.ports: cannot publish box port 3000 on 127.0.0.1:${taken.port}: Address already in use (another process listens there: choose another host port in network.ports)`);
+});
+
 test('published ports need a network of the box\'s own', async () => {
   const e = await runCaptured({ cmd: ['true'], config: testConfig(ws, { network: { mode: 'host', ports: ['8080:3000'] } }), coopHome: home }).catch((err: Error) => err);
   assert.match((e as Error).message, /^network.ports needs network.mode = "private"/);

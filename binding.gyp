@@ -31,7 +31,8 @@
         "src-native/helper/network.cc",
         "src-native/helper/relay.cc",
         "src-native/helper/rmtree.cc",
-        "src-native/helper/seccomp.cc"
+        "src-native/helper/seccomp.cc",
+        "src-native/helper/self.cc"
       ],
       "include_dirs": ["src-native"],
       "cflags_cc": ["-std=c++17", "-O2", "-Wall", "-Wextra", "-fno-exceptions", "-fno-rtti"],

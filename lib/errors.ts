@@ -12,6 +12,8 @@ export type ErrorCode =
   | 'CONFIG_INVALID'
   | 'SANDBOX_FAILED'
   | 'INTERNAL'
+  | 'BUSY'
+  | 'FORBIDDEN'
   | 'BAD_ARGUMENTS'
   | 'DAEMON_FAILED'
   | 'TUNNEL_FAILED'

@@ -11,6 +11,11 @@ export interface NativeAddon {
   flock(fd: number, exclusive: boolean, wait: boolean): boolean;
   /** SO_PEERCRED of a connected Unix socket fd. */
   peerCred(fd: number): { pid: number; uid: number; gid: number };
+  /**
+   * The user namespace (readlink of /proc/PID/ns/user) of a Unix socket's peer; `pinned`
+   * when SO_PEERPIDFD proved the pid still was the connecting process. Throws when unreadable.
+   */
+  peerUserNs(fd: number): { ns: string; pinned: boolean };
   /** Creates an overlayfs whiteout (char device 0/0) at path. */
   mknodWhiteout(path: string): void;
   ScrollbackRing: new (capacity?: number) => NativeRing;

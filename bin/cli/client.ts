@@ -11,7 +11,8 @@ export function connectClient(args: Args, ctx: CliContext, spawn = true): Promis
 /** The box named by the first positional (or --name), else the box of the caller's directory. */
 export async function targetBox(client: Client, args: Args, ctx: CliContext): Promise<LsRow> {
   const name = (args.positionals[0] ?? args.opts.name) as string | undefined;
-  return resolveBox(await client.ls(), name, ctx.cwd);
+  const { sessions, gone } = await client.listing();
+  return resolveBox(sessions, name, ctx.cwd, gone);
 }
 
 export function terminalSize(ctx: CliContext): { cols: number; rows: number } {

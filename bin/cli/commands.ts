@@ -210,6 +210,24 @@ export const COMMANDS: CommandSpec[] = [
     load: async () => (await import('../commands/system.js')).systemVolumeRmCommand,
   },
   {
+    path: ['serve'],
+    usage: 'serve [-p 8888] [-H 127.0.0.1] [--token T] [--no-qr] [--stop]',
+    describe: 'Serve the web UI from the daemon (a browser terminal for every box; a token is always required)',
+    options: [
+      { name: 'port', alias: 'p', type: 'number', placeholder: 'PORT', describe: 'TCP port (default 8888; 0 picks a free one)' },
+      { name: 'host', alias: 'H', type: 'string', placeholder: 'ADDR', describe: 'Address to listen on (default 127.0.0.1; 0.0.0.0 for your LAN)' },
+      { name: 'token', type: 'string', placeholder: 'T', describe: 'Use this token (at least 16 characters) instead of a random one' },
+      { name: 'qr', type: 'boolean', describe: 'Print a QR code of the LAN URL (default on a terminal; --no-qr turns it off)' },
+      { name: 'stop', type: 'boolean', describe: 'Stop the web server' },
+    ],
+    examples: [
+      ['coop serve', 'This machine only: http://127.0.0.1:8888/?token=...'],
+      ['coop serve -H 0.0.0.0', 'Reachable from your LAN (a phone on the same Wi-Fi), with a QR code'],
+      ['coop serve --stop', 'Stop serving'],
+    ],
+    load: async () => (await import('../commands/serve.js')).serveCommand,
+  },
+  {
     path: ['run'],
     usage: 'run [--image X] [--network M] [--allow DOMAIN]... [-w DIR] [--] CMD...',
     describe: 'Run one command in a fresh box and remove the box afterwards (no daemon; for scripts and CI)',
@@ -248,5 +266,20 @@ export const COMMANDS: CommandSpec[] = [
     options: [{ name: 'force', alias: 'f', type: 'boolean', describe: 'Replace an existing coop.toml' }],
     examples: [['coop init', 'Create coop.toml here']],
     load: async () => (await import('../commands/init.js')).initCommand,
+  },
+  {
+    path: ['trust'],
+    usage: 'trust [--config FILE] [-w DIR] [--revoke]',
+    describe: "Trust this project's coop.toml as it is now: show what it reaches outside the box (host paths, volumes, your variables) and allow it until it changes",
+    options: [
+      { name: 'workspace', alias: 'w', type: 'string', placeholder: 'DIR', describe: 'Workspace directory (default: the project of the current directory)' },
+      { name: 'revoke', type: 'boolean', describe: 'Forget the trust instead' },
+    ],
+    examples: [
+      ['coop trust', 'After reading the coop.toml of a cloned repository'],
+      ['coop trust --config ci/coop.toml', 'A file given with --config'],
+      ['coop trust --revoke', 'Refuse it again'],
+    ],
+    load: async () => (await import('../commands/trust.js')).trustCommand,
   },
 ];

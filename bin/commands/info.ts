@@ -19,6 +19,7 @@ export function table(rows: string[][]): string {
 }
 
 function agentState(r: LsRow): string {
+  if (r.state === 'damaged') return 'damaged';
   return r.ptys.find((p) => p.role === 'agent')?.state ?? 'none';
 }
 
@@ -49,7 +50,7 @@ function lsTable(rows: LsRow[]): string {
       r.name, agentState(r), String(r.ptys.filter((p) => p.role === 'shell').length),
       String(r.clients.local + r.clients.web + r.clients.tunnel), age(r.created), networkCell(r), r.workspace,
     ]),
-  ]);
+  ]) + rows.filter((r) => r.problem).map((r) => `${r.name}: ${r.problem}\n`).join('');
 }
 
 const json = (ctx: CliContext, v: unknown) => ctx.stdout.write(`${JSON.stringify(v, null, 2)}\n`);

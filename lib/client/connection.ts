@@ -6,7 +6,9 @@ import {
   PROTOCOL_VERSION, type AttachRequest, type Command, type DaemonControl, type LogsRequest, type OkResponse,
   type Request, type ShellRequest,
 } from '../ipc/messages.js';
+import { peerCred } from '../ipc/unix.js';
 import { AttachStream } from './attach.js';
+import { checkSocket } from './safe-path.js';
 
 type Waiter = { resolve: (msg: Record<string, unknown>) => void; reject: (e: Error) => void; stream: boolean };
 
@@ -22,13 +24,27 @@ export class Connection {
     socket.on('close', () => this.fail(new CoopError('DAEMON_FAILED', 'the daemon closed the connection')));
   }
 
-  /** Connects to a daemon socket and greets it. Rejects with the connect error (ENOENT, ECONNREFUSED...). */
+  /**
+   * Connects to a daemon socket and greets it. Rejects with the connect error (ENOENT,
+   * ECONNREFUSED...), or before a byte is sent when the socket is not safely the caller's
+   * (see safe-path.ts) or the process listening on it runs as another uid.
+   */
   static open(socketPath: string): Promise<Connection> {
+    try {
+      checkSocket(socketPath);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     return new Promise((resolve, reject) => {
       const socket = netConnect(socketPath);
       socket.once('error', reject);
       socket.once('connect', () => {
         socket.off('error', reject);
+        const uid = peerCred(socket)?.uid;
+        if (uid !== process.getuid!()) {
+          socket.destroy();
+          return reject(new CoopError('DAEMON_FAILED', `refusing to use ${socketPath}: the process listening on it runs as uid ${uid ?? 'unknown'}, not as you (uid ${process.getuid!()}); remove the socket, or set COOP_HOME to a directory of your own`));
+        }
         const c = new Connection(socket);
         c.send({ version: PROTOCOL_VERSION }, false).then(() => resolve(c), reject);
       });

@@ -8,6 +8,7 @@ import { CoopError } from '../errors.js';
 import { native, packageRoot } from '../native.js';
 import { coopHome as defaultHome, daemonPaths } from '../paths.js';
 import { Connection } from './connection.js';
+import { checkCoopHome } from './safe-path.js';
 
 export interface ConnectOptions {
   /** State directory (default $COOP_HOME or ~/.coop). */
@@ -31,7 +32,9 @@ function startDaemon(home: string, socket: string, env: NodeJS.ProcessEnv): Chil
   mkdirSync(dirname(log), { recursive: true, mode: 0o700 });
   const out = openSync(log, 'a', 0o600);
   // Only what the daemon needs: never the caller's other variables (they may hold secrets).
-  const keep = ['PATH', 'HOME', 'USER', 'LOGNAME', 'LANG', 'TMPDIR', 'COOP_DAEMON_IDLE_MS'];
+  // XDG_CONFIG_HOME: where the caller's trust records and global coop.toml are (a web
+  // client's `create` loads a workspace's configuration in the daemon).
+  const keep = ['PATH', 'HOME', 'USER', 'LOGNAME', 'LANG', 'TMPDIR', 'XDG_CONFIG_HOME', 'COOP_DAEMON_IDLE_MS'];
   const daemonEnv: Record<string, string> = { COOP_HOME: home, COOP_SOCKET: socket };
   for (const k of keep) if (env[k] !== undefined) daemonEnv[k] = env[k]!;
   const child = spawn(process.execPath, [daemonEntry()], { detached: true, stdio: ['ignore', out, out], cwd: '/', env: daemonEnv });
@@ -57,6 +60,7 @@ async function waitForSocket(socket: string, log: string, daemon: ChildProcess):
     try {
       return await Connection.open(socket);
     } catch (e) {
+      if (e instanceof CoopError) throw e; // refused before connecting
       if (daemon.exitCode !== null) {
         throw new CoopError('DAEMON_FAILED', `the coop daemon could not start: ${lastLogLine(log) ?? `it exited with code ${daemon.exitCode}`} (log: ${log})`);
       }
@@ -74,9 +78,11 @@ export async function connectDaemon(opts: ConnectOptions = {}): Promise<Connecti
   const home = opts.coopHome ?? defaultHome(env);
   const paths = daemonPaths(home);
   const socket = opts.socket ?? paths.socket;
+  checkCoopHome(home);
   try {
     return await Connection.open(socket);
   } catch (e) {
+    if (e instanceof CoopError) throw e; // refused before connecting
     if (opts.spawn === false) {
       if (absent(e)) throw new CoopError('DAEMON_FAILED', 'the coop daemon is not running');
       throw e;

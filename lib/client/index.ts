@@ -2,7 +2,7 @@
 // method per command; attach, shell and logs --follow return an AttachStream.
 import type { CoopConfig } from '../config/types.js';
 import { CoopError } from '../errors.js';
-import type { LsRow, OkResponse, PtyRow, StatusInfo } from '../ipc/messages.js';
+import type { GoneRow, LsRow, OkResponse, PtyRow, StatusInfo } from '../ipc/messages.js';
 import type { AttachStream } from './attach.js';
 import { Connection } from './connection.js';
 import { connectDaemon, type ConnectOptions } from './daemon.js';
@@ -28,6 +28,11 @@ export class Client {
   async ls(): Promise<LsRow[]> {
     return (await this.conn.request({ cmd: 'ls' })).sessions;
   }
+  /** The boxes, and those that ended on their own lately (for naming them in errors). */
+  async listing(): Promise<{ sessions: LsRow[]; gone: GoneRow[] }> {
+    const r = await this.conn.request({ cmd: 'ls' });
+    return { sessions: r.sessions, gone: r.gone ?? [] };
+  }
   async kill(target: { session: string } | { all: true }, force = false): Promise<string[]> {
     return (await this.conn.request({ cmd: 'kill', ...target, force })).killed;
   }
@@ -45,6 +50,13 @@ export class Client {
   }
   status(): Promise<StatusInfo> {
     return this.conn.request({ cmd: 'status' });
+  }
+  /** Starts (or keeps) the daemon's web server; its URLs (token included) and token. */
+  serve(req: { host: string; port: number; token?: string }): Promise<OkResponse<'serve'>> {
+    return this.conn.request({ cmd: 'serve', ...req });
+  }
+  async serveStop(): Promise<void> {
+    await this.conn.request({ cmd: 'serve_stop' });
   }
   async shutdown(): Promise<void> {
     await this.conn.request({ cmd: 'shutdown' });
@@ -79,19 +91,24 @@ export class Client {
 }
 
 /** The box whose workspace contains `dir` (the deepest one), or null. */
-export function boxForDirectory(rows: LsRow[], dir: string): LsRow | null {
+export function boxForDirectory<R extends { workspace: string }>(rows: R[], dir: string): R | null {
   const inside = rows.filter((r) => dir === r.workspace || dir.startsWith(r.workspace.endsWith('/') ? r.workspace : `${r.workspace}/`));
   return inside.sort((a, b) => b.workspace.length - a.workspace.length)[0] ?? null;
 }
 
-/** Resolves a box name: the given one, or the box of the caller's directory. */
-export function resolveBox(rows: LsRow[], name: string | undefined, cwd: string): LsRow {
+/**
+ * Resolves a box name: the given one, or the box of the caller's directory. A box that
+ * ended on its own lately (`gone`) is named as such rather than as unknown.
+ */
+export function resolveBox(rows: LsRow[], name: string | undefined, cwd: string, gone: GoneRow[] = []): LsRow {
   if (name) {
     const row = rows.find((r) => r.name === name);
-    if (!row) throw new CoopError('SESSION_NOT_FOUND', `no box named ${name}; \`coop ls\` lists the running ones`);
-    return row;
+    if (row) return row;
+    const g = gone.find((r) => r.name === name);
+    throw new CoopError('SESSION_NOT_FOUND', g?.message ?? `no box named ${name}; \`coop ls\` lists the running ones`);
   }
   const row = boxForDirectory(rows, cwd);
-  if (!row) throw new CoopError('SESSION_NOT_FOUND', `no box for ${cwd}; start one with \`coop\`, or name one (\`coop ls\` lists them)`);
-  return row;
+  if (row) return row;
+  const g = boxForDirectory(gone, cwd);
+  throw new CoopError('SESSION_NOT_FOUND', g?.message ?? `no box for ${cwd}; start one with \`coop\`, or name one (\`coop ls\` lists them)`);
 }

@@ -1,6 +1,10 @@
 // coop.toml: schema, layering, expansion, validation (SPEC §2).
 export { loadConfig, findProject, globalConfigPath, redactConfig, type LoadConfigOptions, type LoadedConfig, type ConfigOverrides } from './load.js';
 export { ConfigError, type ConfigLocation } from './errors.js';
+export { trustFile, revokeTrust, isTrusted, trustState, requireTrust, TrustError, type TrustOptions, type TrustState, type Trusted } from './trust.js';
+export { trustStorePath } from './trust-store.js';
+export { wideningKeys, formatWidening, type Widening } from './widen.js';
+export { readOwnFile, type OwnFile, type OwnRead } from './owner.js';
 export { defaultConfig } from './defaults.js';
 export { parseMountEntry, formatMount } from './mounts.js';
 export { parseSequence } from './sequence.js';

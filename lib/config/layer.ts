@@ -1,7 +1,6 @@
 // One configuration layer (built-in defaults, the global file, the project file, CLI
 // flags): checked against the schema and normalised, with the line of every key kept
 // for later messages.
-import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parse } from 'smol-toml';
 import { ConfigError, suggest } from './errors.js';
@@ -70,14 +69,8 @@ export function layerFromObject(
   return layer;
 }
 
-/** Reads, parses and checks a coop.toml file. Throws ConfigError (syntax errors included). */
-export function layerFromFile(file: string, home: string): Layer {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new ConfigError({ file }, `cannot read the file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
+/** Parses and checks the text of a coop.toml file. Throws ConfigError (syntax errors included). */
+export function layerFromText(text: string, file: string, home: string): Layer {
   let doc: Record<string, unknown>;
   try {
     doc = parse(text) as Record<string, unknown>;

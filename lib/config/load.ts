@@ -5,9 +5,12 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { ConfigError, formatLocated } from './errors.js';
 import { expandValue } from './expand.js';
-import { layerFromFile, layerFromObject, type Layer } from './layer.js';
+import { layerFromObject, layerFromText, type Layer } from './layer.js';
 import { mergeLayers } from './merge.js';
+import { ownFix, readOwnFile } from './owner.js';
 import { PACKAGE_MANAGERS } from './schema.js';
+import { requireTrust, trustCommand } from './trust.js';
+import { trustStorePath } from './trust-store.js';
 import type { CoopConfig, NetworkMode } from './types.js';
 
 /** Settings from command-line flags: the last layer. */
@@ -37,6 +40,14 @@ export interface LoadConfigOptions {
   requireAgent?: boolean;
   /** Host home, for ~ (default os.homedir()). */
   home?: string;
+  /**
+   * Refuse a project file that reaches outside the box unless `coop trust` recorded its
+   * content (default true). false is for tests and embedders that vouch for the file
+   * themselves; other users' files are ignored (or refused, with configPath) either way.
+   */
+  trust?: boolean;
+  /** Trust records (default $XDG_CONFIG_HOME/coop/trusted.json or ~/.config/coop/trusted.json). */
+  trustStore?: string;
 }
 
 export interface LoadedConfig {
@@ -57,7 +68,11 @@ export function globalConfigPath(env: NodeJS.ProcessEnv = process.env, home = ho
   return join(base, 'coop', 'default.toml');
 }
 
-/** The project file and workspace directory for a call (SPEC §2 and §5). */
+/**
+ * The project file and workspace directory for a call (SPEC §2 and §5): --config, else
+ * <workspace>/coop.toml, else the nearest coop.toml from cwd upward (whoever owns it:
+ * loadConfig decides whether it is read).
+ */
 export function findProject(cwd: string, workspace?: string, configPath?: string): { dir: string; file: string | null } {
   if (configPath) {
     const file = resolve(cwd, configPath);
@@ -93,15 +108,35 @@ export function loadConfig(opts: LoadConfigOptions = {}): LoadedConfig {
   const cwd = opts.cwd ?? process.cwd();
   const env = opts.env ?? process.env;
   const home = opts.home ?? homedir();
-  const project = findProject(cwd, opts.workspace, opts.configPath);
+  const warnings: string[] = [];
+  let project = findProject(cwd, opts.workspace, opts.configPath);
   const layers: Layer[] = [];
   const globalFile = opts.globalPath === null ? null : (opts.globalPath ?? globalConfigPath(env, home));
-  if (globalFile && existsSync(globalFile)) layers.push(layerFromFile(globalFile, home));
-  if (project.file) layers.push(layerFromFile(project.file, home));
+  if (globalFile && existsSync(globalFile)) {
+    const r = readOwnFile(globalFile);
+    if (r.ok) layers.push(layerFromText(r.file.text, globalFile, home));
+    else warnings.push(`${globalFile}: ignored: ${r.reason}; ${ownFix(globalFile, r.reason)}`);
+  }
+  if (project.file) {
+    const r = readOwnFile(project.file);
+    if (!r.ok && opts.configPath) throw new ConfigError({ file: project.file }, `refused: ${r.reason}; ${ownFix(project.file, r.reason)}`);
+    if (!r.ok) {
+      // Another user's coop.toml (e.g. /tmp/coop.toml) is as if there were none: the
+      // search stops there, and the workspace is what it would be without a file.
+      warnings.push(`${project.file}: ignored: ${r.reason}; ${ownFix(project.file, r.reason)}`);
+      project = { dir: resolve(cwd, opts.workspace ?? '.'), file: null };
+    } else {
+      const layer = layerFromText(r.file.text, project.file, home);
+      if (opts.trust !== false) {
+        const store = opts.trustStore ?? trustStorePath(env, home);
+        requireTrust(r.file, layer, project.dir, home, store, trustCommand(project.file, !!(opts.configPath || opts.workspace)));
+      }
+      layers.push(layer);
+    }
+  }
   if (opts.overrides) layers.push(overridesLayer(opts.overrides, cwd, home));
 
   const { config, origins } = mergeLayers(layers, project.dir);
-  const warnings: string[] = [];
   for (const [name, raw] of Object.entries(config.env)) {
     const where = origins.get(`env.${name}`)!;
     const { value, unset } = expandValue(raw, env, where);

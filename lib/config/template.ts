@@ -78,6 +78,6 @@ export function initConfig(dir: string, opts: { force?: boolean } = {}): string 
   if (existsSync(file) && !opts.force) {
     throw new CoopError('ALREADY_EXISTS', `${file} already exists; use --force to replace it`);
   }
-  writeFileSync(file, TEMPLATE);
+  writeFileSync(file, TEMPLATE, { mode: 0o644 }); // not group-writable whatever the umask (see owner.ts)
   return file;
 }

@@ -18,8 +18,11 @@ export interface CreateRequest {
   name?: string;
   /** Absolute host directory. */
   workspace: string;
-  /** Already layered and validated by the client, `[env]` expanded. */
-  config: CoopConfig;
+  /**
+   * Already layered and validated by the client, `[env]` expanded. Local peers only: for web
+   * and tunnel peers the daemon loads the workspace's own coop.toml (trust rules applied).
+   */
+  config?: CoopConfig;
   /** Create without attaching (the CLI's -d). */
   detach?: boolean;
   /** The client's TERM, for the box's processes. */
@@ -36,7 +39,10 @@ export interface AttachRequest {
   rows: number;
   /** A follower: output only, does not count for the PTY's size. */
   readonly?: boolean;
-  /** Filter this client's input (SPEC §8), as for web and tunnel clients. */
+  /**
+   * Filter this client's input (SPEC §8). A local peer may ask for it; web and tunnel peers
+   * are always filtered (asking for false is refused).
+   */
   filtered?: boolean;
 }
 
@@ -141,11 +147,21 @@ export interface LsRow {
   workspace: string;
   pid: number;
   created: number;
-  state: 'running' | 'stopping';
+  /** "damaged": the box runs but cannot be served (see problem); it can be killed. */
+  state: 'running' | 'stopping' | 'damaged';
   ptys: PtyRow[];
   clients: { local: number; web: number; tunnel: number };
+  /** What is wrong with a damaged box, and what to do. */
+  problem?: string;
   /** network.mode, published ports ("127.0.0.1:8080:3000") and network.allow of the box. */
   network?: { mode: string; ports: string[]; allow: string[] };
+}
+
+/** A box that ended on its own lately (its init died): why, for commands that name it. */
+export interface GoneRow {
+  name: string;
+  workspace: string;
+  message: string;
 }
 
 export interface StatusInfo {
@@ -163,7 +179,7 @@ export interface Responses {
   create: { session: string; existing: boolean };
   attach: { session: string; pty: number };
   shell: { session: string; pty: number };
-  ls: { sessions: LsRow[] };
+  ls: { sessions: LsRow[]; gone?: GoneRow[] };
   kill: { killed: string[] };
   restart: Record<string, never>;
   logs: { data?: Buffer };

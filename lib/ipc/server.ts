@@ -1,10 +1,14 @@
 // The daemon's side of one connection, over any byte transport: handshake, requests in
 // order, responses, and the switch to stream mode for attach / shell / logs --follow.
 // Garbage from one client gets an error response or a closed connection; it never throws.
+// What a connection can make the daemon hold is bounded (see limits.ts): input is read
+// only up to the frame at hand, requests are not read while responses pile up unread,
+// stream input waits while the PTY does not take it, and a silent peer is closed.
 import { CoopError, type ErrorCode } from '../errors.js';
 import {
-  decodeBody, encodeControl, encodeData, encodeMessage, FrameDecoder, FrameError, type Frame,
+  decodeBody, encodeControl, encodeData, encodeMessage, FrameDecoder, FrameError, MAX_FRAME, type Frame,
 } from './frames.js';
+import { excessOf, HANDSHAKE_MAX, HANDSHAKE_MS, OUTPUT_HIGH_WATER, SMALL_INPUT, type InputBudget } from './limits.js';
 import {
   isStreaming, PROTOCOL_VERSION, type ClientControl, type Command, type DaemonControl, type ErrorResponse,
   type Request, type Responses,
@@ -16,6 +20,9 @@ export interface Transport {
   write(chunk: Buffer): boolean;
   end(): void;
   destroy(): void;
+  /** Stop and start delivering 'data' (backpressure towards the peer). */
+  pause(): unknown;
+  resume(): unknown;
   on(event: 'data', cb: (chunk: Buffer) => void): unknown;
   on(event: 'close' | 'drain', cb: () => void): unknown;
   on(event: 'error', cb: (e: Error) => void): unknown;
@@ -35,6 +42,9 @@ export interface StreamSide {
   onDrain(cb: () => void): void;
   /** Bytes written but not yet taken by the transport. */
   readonly bufferedBytes: number;
+  /** Stops taking the client's frames (its input cannot go anywhere yet), until resumeInput. */
+  pauseInput(): void;
+  resumeInput(): void;
   close(): void;
 }
 
@@ -54,6 +64,19 @@ export type Handlers = Omit<Plain, 'attach' | 'shell'> & Streamed;
 
 const errorResponse = (error: ErrorCode, message: string): ErrorResponse => ({ ok: false, error, message });
 
+/** How long a connection closed for an error may take to flush its last frame before it is cut. */
+const CLOSE_GRACE_MS = 2000;
+/** The same for a stream that ended normally (its client may still be reading the output). */
+const STREAM_CLOSE_GRACE_MS = 60_000;
+
+/** Sends one error frame and closes (a refused connection); never waits on the peer for long. */
+export function refuseConnection(transport: Transport, error: ErrorCode, message: string): void {
+  transport.on('error', () => {});
+  transport.write(encodeMessage(errorResponse(error, message)));
+  transport.end();
+  setTimeout(() => transport.destroy(), CLOSE_GRACE_MS).unref();
+}
+
 class ServerStream implements StreamSide {
   private inputCbs: ((b: Buffer) => void)[] = [];
   private controlCbs: ((m: ClientControl) => void)[] = [];
@@ -61,8 +84,13 @@ class ServerStream implements StreamSide {
   private pending: Frame[] = [];
   private started = false;
   closed = false;
+  inputPaused = false;
 
-  constructor(private readonly transport: Transport) {}
+  constructor(
+    private readonly transport: Transport,
+    /** Called when input may flow again. */
+    private readonly onResume: () => void,
+  ) {}
 
   send(bytes: Buffer): boolean {
     return !this.closed && this.transport.write(encodeData(bytes));
@@ -87,8 +115,17 @@ class ServerStream implements StreamSide {
   get bufferedBytes(): number {
     return this.transport.writableLength;
   }
+  pauseInput(): void {
+    this.inputPaused = true;
+  }
+  resumeInput(): void {
+    if (!this.inputPaused) return;
+    this.inputPaused = false;
+    if (!this.closed) this.onResume();
+  }
   close(): void {
     this.transport.end();
+    setTimeout(() => this.transport.destroy(), STREAM_CLOSE_GRACE_MS).unref();
   }
 
   /** Frames that arrive before the handler took over are kept for it. */
@@ -116,13 +153,20 @@ class ServerStream implements StreamSide {
   ended(): void {
     if (this.closed) return;
     this.closed = true;
+    this.pending = [];
     for (const cb of this.closeCbs.splice(0)) cb();
+    this.inputCbs = [];
+    this.controlCbs = [];
   }
 }
 
 export interface ServeOptions {
   /** Called with handler errors that were not CoopErrors (bugs), for the log. */
   onInternalError?: (e: unknown) => void;
+  /** Shared by all connections: frames above SMALL_INPUT take their excess from it. */
+  budget?: InputBudget;
+  /** Close a connection that has not greeted after this long (default HANDSHAKE_MS). */
+  handshakeMs?: number;
 }
 
 /** Serves one connection until it closes. */
@@ -132,6 +176,10 @@ export function serveConnection(transport: Transport, handlers: Handlers, opts: 
   let busy = false;
   let stream: ServerStream | null = null;
   let dead = false;
+  /** Bytes of opts.budget this connection holds for the frame at its head. */
+  let reserved = 0;
+  let reading = true;
+  let awaitingDrain = false;
 
   const reply = (msg: object) => {
     if (!dead) transport.write(encodeMessage(msg));
@@ -139,13 +187,72 @@ export function serveConnection(transport: Transport, handlers: Handlers, opts: 
   const fatal = (msg: object) => {
     reply(msg);
     dead = true;
+    release();
     transport.end();
+    setTimeout(() => transport.destroy(), CLOSE_GRACE_MS).unref();
   };
+  const release = () => {
+    if (reserved) opts.budget?.give(reserved);
+    reserved = 0;
+  };
+  const greeting = setTimeout(() => {
+    if (!greeted && !dead) fatal(errorResponse('VERSION_MISMATCH', `no handshake within ${(opts.handshakeMs ?? HANDSHAKE_MS) / 1000} s; start with {version: ${PROTOCOL_VERSION}}`));
+  }, opts.handshakeMs ?? HANDSHAKE_MS);
+  greeting.unref();
+
+  /**
+   * Reads only what the frame at the head needs: up to SMALL_INPUT of small frames, or the
+   * whole of one large frame, whose excess must come from the shared budget.
+   */
+  function flow(): void {
+    if (dead) return;
+    const head = decoder.headLength();
+    if (!greeted && head !== null && head > HANDSHAKE_MAX) {
+      return fatal(errorResponse('MESSAGE_TOO_LARGE', `a handshake is at most ${HANDSHAKE_MAX} bytes; this frame has ${head}`));
+    }
+    const want = excessOf(head);
+    if (want > reserved) {
+      if (opts.budget && !opts.budget.take(want - reserved)) {
+        const mib = Math.round(opts.budget.total / 1024 / 1024);
+        if (stream) {
+          dead = true;
+          release();
+          return transport.destroy();
+        }
+        return fatal(errorResponse('BUSY', `the daemon is already receiving ${mib} MiB of large frames from other connections; try again`));
+      }
+      reserved = want;
+    } else if (want < reserved) {
+      opts.budget?.give(reserved - want);
+      reserved = want;
+    }
+    // (A frame over the limit is refused when it comes up; nothing more is read for it.)
+    const need = head !== null && head <= MAX_FRAME ? Math.max(SMALL_INPUT, head + 4) : SMALL_INPUT;
+    const read = decoder.buffered < need;
+    if (read === reading) return;
+    reading = read;
+    if (read) transport.resume();
+    else transport.pause();
+  }
+
+  /** Requests wait while their responses are not being read; stream input while the PTY is full. */
+  function held(): boolean {
+    if (stream) return stream.inputPaused;
+    if (transport.writableLength <= OUTPUT_HIGH_WATER) return false;
+    if (!awaitingDrain) {
+      awaitingDrain = true;
+      transport.once('drain', () => {
+        awaitingDrain = false;
+        void pump();
+      });
+    }
+    return true;
+  }
 
   async function handle(req: Request): Promise<void> {
     try {
       if (isStreaming(req)) {
-        const s = new ServerStream(transport);
+        const s = new ServerStream(transport, () => void pump());
         stream = s;
         decoder.mode = 'stream'; // at once: what follows the request are stream frames
         const h = req.cmd === 'attach' ? handlers.attach(req) : req.cmd === 'shell' ? handlers.shell(req) : handlers.logsFollow(req as Extract<Request, { cmd: 'logs' }>);
@@ -179,6 +286,7 @@ export function serveConnection(transport: Transport, handlers: Handlers, opts: 
         return fatal(errorResponse('VERSION_MISMATCH', `this daemon speaks protocol version ${PROTOCOL_VERSION}; start with {version: ${PROTOCOL_VERSION}}`));
       }
       greeted = true;
+      clearTimeout(greeting);
       return reply({ version: PROTOCOL_VERSION, ok: true });
     }
     let req: Request;
@@ -194,7 +302,7 @@ export function serveConnection(transport: Transport, handlers: Handlers, opts: 
     if (busy) return;
     busy = true;
     try {
-      while (!dead) {
+      while (!dead && !held()) {
         let frame: Frame | null;
         try {
           frame = decoder.next();
@@ -210,20 +318,26 @@ export function serveConnection(transport: Transport, handlers: Handlers, opts: 
         if (!frame) return;
         if (stream) (stream as ServerStream).deliver(frame);
         else await onMessage(frame);
+        flow(); // that frame is done with: read on
       }
     } finally {
       busy = false;
+      flow();
     }
   }
 
   transport.on('data', (chunk) => {
     if (dead) return;
     decoder.push(chunk);
+    flow();
     void pump();
   });
   transport.on('error', () => {});
   transport.on('close', () => {
     dead = true;
+    clearTimeout(greeting);
+    decoder.clear(); // nothing a gone client sent is kept
+    release();
     stream?.ended();
   });
 }

@@ -1,7 +1,8 @@
 // The protocol over a Unix socket: a listener with the socket safety rules of SPEC §5
 // (mode 0600, created under umask 0177, a stale socket of ours replaced, anything else at
-// the path — a symlink above all — refused) and the peer's uid checked on every connection.
-import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
+// the path — a symlink above all — refused) and every peer checked: our uid, and our user
+// namespace (a box mapped to our uid is still refused).
+import { chmodSync, lstatSync, readFileSync, readlinkSync, unlinkSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { CoopError } from '../errors.js';
 import { native } from '../native.js';
@@ -9,15 +10,48 @@ import { native } from '../native.js';
 /** The fd of a connected socket (libuv pipe handle). */
 export const socketFd = (s: Socket): number => (s as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1;
 
-/** The uid at the other end of a connected Unix socket, or null when unknown. */
-export function peerUid(s: Socket): number | null {
+/** SO_PEERCRED of a connected Unix socket, or null when unknown. */
+export function peerCred(s: Socket): { pid: number; uid: number } | null {
   const fd = socketFd(s);
   if (fd < 0) return null;
   try {
-    return native().peerCred(fd).uid;
+    return native().peerCred(fd);
   } catch {
     return null;
   }
+}
+
+/** Start time of a process (clock ticks since boot), or null when it is gone. */
+function startTicks(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Why a peer is not one of ours, or null when it is: another uid, or a process in another
+ * user namespace (a box, even one mapped to our uid), or one whose namespace cannot be read.
+ */
+export function foreignPeer(s: Socket): string | null {
+  const fd = socketFd(s);
+  const cred = peerCred(s);
+  if (!cred) return 'its credentials are unknown';
+  if (cred.uid !== process.getuid!()) return `it runs as uid ${cred.uid}`;
+  if (cred.pid <= 0) return 'its process is outside our PID namespace';
+  const started = startTicks(cred.pid);
+  let peer: { ns: string; pinned: boolean };
+  try {
+    peer = native().peerUserNs(fd);
+  } catch (e) {
+    return `the user namespace of pid ${cred.pid} is unreadable (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
+  }
+  // Without SO_PEERPIDFD (Linux < 6.5), at least the pid must not have changed hands meanwhile.
+  if (!peer.pinned && (started === null || startTicks(cred.pid) !== started)) return `pid ${cred.pid} exited while it was checked`;
+  if (peer.ns !== readlinkSync('/proc/self/ns/user')) return `pid ${cred.pid} is in another user namespace (${peer.ns})`;
+  return null;
 }
 
 function probe(path: string): Promise<boolean> {
@@ -47,21 +81,21 @@ async function clearPath(path: string): Promise<void> {
 }
 
 export interface ListenOptions {
-  /** A connection from this process's own uid. */
+  /** A connection from this process's own uid in its own user namespace. */
   onConnection: (socket: Socket) => void;
-  /** A connection from another uid, already closed (for the log). */
-  onRefused?: (uid: number | null) => void;
+  /** Any other connection, already closed, and why (for the log). */
+  onRefused?: (why: string, peer: { pid: number; uid: number } | null) => void;
 }
 
 /** Listens on `path` (0600). */
 export async function listenUnix(path: string, opts: ListenOptions): Promise<Server> {
   await clearPath(path);
-  const me = process.getuid!();
   const server = createServer((socket) => {
-    const uid = peerUid(socket);
-    if (uid !== me) {
+    const why = foreignPeer(socket);
+    if (why) {
+      const peer = peerCred(socket);
       socket.destroy();
-      opts.onRefused?.(uid);
+      opts.onRefused?.(why, peer);
       return;
     }
     opts.onConnection(socket);

@@ -85,6 +85,26 @@ export function localKind(address: string, hostAddresses: Set<string> = ownAddre
   return null;
 }
 
+/**
+ * Why a range ("127.0.0.1", "10.0.0.0/8", "0.0.0.0/0") holds local addresses, or null: it
+ * overlaps a loopback, private, link-local... range, or holds one of this machine's addresses.
+ */
+export function localRangeKind(address: string, prefix: number, hostAddresses: Set<string> = ownAddresses()): string | null {
+  const bytes = toBytes(address);
+  if (!bytes) return null;
+  if (prefix === 0) return "every address, this machine's included";
+  const bits = isIP(address) === 4 ? 96 + prefix : prefix;
+  for (const [range, p, kind] of LOCAL_RANGES) {
+    const r = toBytes(range)!;
+    if (samePrefix(bytes, r, Math.min(bits, isIP(range) === 4 ? 96 + p : p))) return `${kind} address`;
+  }
+  for (const a of hostAddresses) {
+    const b = toBytes(a);
+    if (b && samePrefix(b, bytes, bits)) return "one of this machine's addresses";
+  }
+  return null;
+}
+
 let own: Set<string> | null = null;
 
 /** The addresses of this machine's interfaces (checked once). */

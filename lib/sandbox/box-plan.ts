@@ -13,7 +13,7 @@ import { APT_ONE_ID, groupFor, hostsFor, passwdFor } from './etc-files.js';
 import { HOST_EMPTY, type HostLayout } from './host-image.js';
 import { hasRange } from './idmap.js';
 import { hostsLines, networkPlan, proxyEnv, resolvConfFor, type BoxNetwork } from './network.js';
-import type { Confinement, CreatePlan, FsOp, IdMapping, MountFlag, Namespace, ProcessSpec, StageOp } from './plan.js';
+import { hardeningFor, type Confinement, type CreatePlan, type FsOp, type IdMapping, type MountFlag, type Namespace, type ProcessSpec, type StageOp } from './plan.js';
 
 /** Where a box's read-only base comes from. */
 export type RootfsSource = { kind: 'host'; layout: HostLayout } | { kind: 'dir'; path: string };
@@ -64,6 +64,14 @@ export interface BoxSpec {
   /** `sandbox.tmpfs_size`: the size of each tmpfs of the box. */
   tmpfsSize: string;
   /**
+   * Where $COOP_HOME lies inside what the box sees, found by inode (bind-mount aliases
+   * included): its path relative to the workspace, and its absolute path when it is under a
+   * directory the host image shares. Absent: decided from the path strings alone.
+   */
+  coopHomeIn?: { workspace: string | null; host: string | null };
+  /** Host image, root caller: show the host's directories with root's files as nobody's (see hostRoot). */
+  hideHostRoot?: boolean;
+  /**
    * Let nested PID namespaces mount a /proc of their own (bubblewrap's `--proc` inside the
    * box). Never for a root caller: a fresh /proc gives uid 0 write access to kernel sysctls.
    */
@@ -112,6 +120,8 @@ interface Layers {
   work: string;
   /** Scratch directory for files bound over a read-only /etc. */
   files: string;
+  /** Where id-mapped copies of the host image's directories are put (root callers). */
+  host: string;
 }
 
 class Builder {
@@ -137,7 +147,7 @@ function layersFor(spec: BoxSpec, b: Builder): Layers {
   if (spec.init === 'run') {
     const stage = join(spec.coopHome, 'stage');
     b.stage.push({ op: 'mount', fstype: 'tmpfs', source: 'coop-stage', target: stage, data: `mode=700,size=${spec.tmpfsSize}`, flags: ['nosuid', 'nodev'] });
-    const l = { root: join(stage, 'root'), upper: join(stage, 'upper'), work: join(stage, 'work'), files: join(stage, 'files') };
+    const l = { root: join(stage, 'root'), upper: join(stage, 'upper'), work: join(stage, 'work'), files: join(stage, 'files'), host: join(stage, 'host') };
     b.mkdirs(stage, l.root);
     b.mkdirs(stage, l.upper);
     b.mkdirs(stage, l.work, 0o700);
@@ -148,20 +158,30 @@ function layersFor(spec: BoxSpec, b: Builder): Layers {
   b.mkdirs(p.dir, p.root);
   b.mkdirs(p.dir, p.upper);
   b.mkdirs(p.dir, p.work, 0o700);
-  return { root: p.root, upper: p.upper, work: p.work, files: join(p.dir, 'files') };
+  return { root: p.root, upper: p.upper, work: p.work, files: join(p.dir, 'files'), host: join(p.dir, 'host') };
 }
 
 /** Builds the root: returns whether /etc takes coop's files in its upper layer. */
-function hostRoot(b: Builder, l: Layers, layout: HostLayout): boolean {
+function hostRoot(b: Builder, l: Layers, layout: HostLayout, hideRoot: boolean): boolean {
   b.ops.push(bind(l.root, '/'));
   const kinds = new Map(layout.entries.map((e) => [e.name, e.kind]));
+  // For a root caller, the box sees the host's directories through id-mapped copies in which
+  // host root owns nothing (its files appear as nobody's): in-box root, which is host root,
+  // then reads only what any user may read — as in an ordinary user's box.
+  const source = (name: string, recursive: boolean): string => {
+    if (!hideRoot) return `/${name}`;
+    const copy = join(l.host, name);
+    b.mkdirs(posix.dirname(l.host), copy);
+    b.stage.push({ op: 'idmapped', source: `/${name}`, path: copy, recursive });
+    return copy;
+  };
   for (const e of layout.entries) {
     if (e.kind === 'symlink') b.ops.push({ op: 'symlink', target: e.target, path: `/${e.name}` });
-    else if (e.kind === 'bind') b.ops.push(bind(`/${e.name}`, `/${e.name}`, 'rec', 'ro'));
+    else if (e.kind === 'bind') b.ops.push(bind(source(e.name, true), `/${e.name}`, 'rec', 'ro'));
     else {
       b.mkdirs(l.upper, join(l.upper, e.name));
       b.mkdirs(l.work, join(l.work, e.name), 0o700);
-      b.ops.push(overlay(`/${e.name}`, join(l.upper, e.name), join(l.work, e.name), `/${e.name}`));
+      b.ops.push(overlay(source(e.name, false), join(l.upper, e.name), join(l.work, e.name), `/${e.name}`));
     }
   }
   for (const name of HOST_EMPTY) b.ops.push({ op: 'mkdir', path: `/${name}`, mode: name === 'root' ? 0o700 : 0o755 });
@@ -205,8 +225,11 @@ function etcFiles(spec: BoxSpec, b: Builder, l: Layers, home: string, etcWritabl
 /** Kernel interfaces under /proc that a box may read but never write (podman's list). */
 export const PROC_READONLY = ['/proc/sys', '/proc/sysrq-trigger', '/proc/irq', '/proc/bus', '/proc/fs', '/proc/asound'];
 /** Files and directories of /proc and /sys hidden behind /dev/null or an empty tmpfs. */
-export const MASKED_FILES = ['/proc/kcore', '/proc/keys', '/proc/key-users', '/proc/timer_list', '/proc/timer_stats', '/proc/sched_debug', '/proc/latency_stats', '/proc/kallsyms', '/proc/kmsg'];
-export const MASKED_DIRS = ['/proc/acpi', '/proc/scsi', '/proc/driver', '/sys/firmware', '/sys/kernel/debug', '/sys/kernel/tracing', '/sys/kernel/security', '/sys/fs/selinux'];
+export const MASKED_FILES = ['/proc/kcore', '/proc/keys', '/proc/key-users', '/proc/timer_list', '/proc/timer_stats', '/proc/sched_debug', '/proc/latency_stats', '/proc/kallsyms', '/proc/kmsg', '/proc/interrupts'];
+export const MASKED_DIRS = ['/proc/acpi', '/proc/scsi', '/proc/driver', '/sys/firmware', '/sys/kernel/debug', '/sys/kernel/tracing', '/sys/kernel/security', '/sys/fs/selinux', '/sys/devices/virtual/powercap'];
+
+/** The host's overflow id ("nobody"): what host root's files show as to a root caller's box. */
+const NOBODY = 65534;
 
 /** Where the buried /proc that allows nested ones lies (under /tmp's tmpfs; see systemOps). */
 export const NESTED_PROC = '/tmp/.coop-proc';
@@ -227,7 +250,8 @@ export function systemOps(newNet: boolean, tmpfsSize: string, nestedProc = false
   // /tmp's tmpfs: no path reaches it, and the kernel still finds it.
   if (nestedProc) ops.push({ op: 'mkdir', path: NESTED_PROC, mode: 0o700 }, mount('proc', 'proc', NESTED_PROC, '', ['nosuid', 'nodev', 'noexec']));
   for (const p of PROC_READONLY) ops.push(mount('', p, p, '', ['bind', 'self', 'rec', 'ro', 'nosuid', 'nodev', 'noexec', 'ifexists']));
-  for (const p of MASKED_FILES) ops.push(mount('', '/dev/null', p, '', ['bind', 'ro', 'nosuid', 'noexec', 'ifexists']));
+  // /dev/null itself is harmless to read or write: one bind each, no flags to set afterwards.
+  for (const p of MASKED_FILES) ops.push(mount('', '/dev/null', p, '', ['bind', 'ifexists']));
   for (const p of MASKED_DIRS.filter((d) => d.startsWith('/proc/'))) ops.push(maskDir(p));
   ops.push(mount('tmpfs', 'tmpfs', '/dev', 'mode=755,size=64k', ['nosuid']));
   for (const dev of ['null', 'zero', 'full', 'random', 'urandom', 'tty']) ops.push(bind(`/dev/${dev}`, `/dev/${dev}`, 'nosuid', 'noexec'));
@@ -278,12 +302,19 @@ function userMounts(spec: BoxSpec, b: Builder, home: string): void {
     }
     else {
       const dir = join(spec.coopHome, 'volumes', m.name);
-      const seed = m.box === '~' || m.box.startsWith('~/') ? join(spec.hostHome, m.box.slice(1)) : m.box;
+      // Seeded only from the same place in your home: never from system paths (/etc, /run, ...).
+      const seed = m.box === '~' || m.box.startsWith('~/') ? join(spec.hostHome, m.box.slice(1)) : null;
+      if (seed) checkHostMount(seed, spec.coopHome, `volume "${m.name}" (seeded from ${seed})`);
       b.volumes.push({ dir, seed });
       b.ops.push(bind(dir, target, ...flags));
     }
   }
   if (spec.init !== 'box') return; // a one-shot box keeps nothing
+  const persist = spec.persist.map((d) => posix.normalize(d).replace(/\/+$/, ''));
+  for (const a of persist) {
+    const inner = persist.find((b) => b !== a && b.startsWith(`${a}/`));
+    if (inner) throw new PlanError(`session.persist: "${inner}" lies inside "${a}"; persist only "${a}"`);
+  }
   for (const dir of spec.persist) {
     const target = boxPath(join(home, dir), home, `session.persist "${dir}"`);
     const source = join(spec.paths.persist, posix.relative(home, target));
@@ -293,17 +324,29 @@ function userMounts(spec: BoxSpec, b: Builder, home: string): void {
 }
 
 /**
- * A workspace that contains $COOP_HOME (a box of your home directory) gets it hidden
- * behind an empty read-only directory: the daemon's socket and other boxes' layers stay
- * out of reach. A workspace inside $COOP_HOME is refused.
+ * $COOP_HOME (the daemon's socket, other boxes' layers) is hidden wherever a box could reach
+ * it: inside its workspace (a box of your home directory) and under a directory the host
+ * image shares. The mask is an empty read-only tmpfs; in the workspace, every directory
+ * between the workspace and $COOP_HOME is bound onto itself first, so that none can be
+ * renamed away from the host's path (a mount point cannot be renamed). A workspace inside
+ * $COOP_HOME is refused.
  */
 function maskCoopHome(spec: BoxSpec, b: Builder, wsPath: string): void {
   const ws = spec.workspace.host;
   if (within(ws, spec.coopHome)) {
     throw new PlanError(`workspace ${ws} is inside coop's state directory ${spec.coopHome}; choose another directory`);
   }
-  if (!within(spec.coopHome, ws)) return;
-  b.ops.push(mount('tmpfs', 'coop-mask', join(wsPath, posix.relative(ws, spec.coopHome)), 'size=4k,mode=555', ['ro', 'nosuid', 'nodev', 'noexec']));
+  const mask = (path: string) => b.ops.push(mount('tmpfs', 'coop-mask', path, 'size=4k,mode=555', ['ro', 'nosuid', 'nodev', 'noexec']));
+  const rel = spec.coopHomeIn?.workspace ?? (within(spec.coopHome, ws) ? posix.relative(ws, spec.coopHome) : null);
+  if (rel !== null && rel !== '') {
+    const parts = rel.split('/');
+    for (let i = 1; i < parts.length; i++) {
+      const dir = join(wsPath, ...parts.slice(0, i));
+      b.ops.push(mount('', dir, dir, '', ['bind', 'self']));
+    }
+    mask(join(wsPath, rel));
+  }
+  if (spec.coopHomeIn?.host) mask(spec.coopHomeIn.host);
 }
 
 /** The environment of processes started in the box (the agent, shells, a run command). */
@@ -314,9 +357,9 @@ export function processEnv(spec: BoxSpec): Record<string, string> {
   });
 }
 
-/** The box's namespaces: all but the network one for network.mode = "host". */
+/** The box's namespaces: all but the network one for network.mode = "host" (the cgroup one hides the host's cgroup paths). */
 export function boxNamespaces(network: NetworkMode): Namespace[] {
-  const ns: Namespace[] = ['user', 'mount', 'pid', 'uts', 'ipc'];
+  const ns: Namespace[] = ['user', 'mount', 'pid', 'uts', 'ipc', 'cgroup'];
   if (network !== 'host') ns.push('net');
   return ns;
 }
@@ -330,12 +373,12 @@ export function planBox(spec: BoxSpec): { plan: CreatePlan; volumes: VolumeToCre
   const b = new Builder();
   const l = layersFor(spec, b);
   let etcWritable = true;
-  if (spec.rootfs.kind === 'host') etcWritable = hostRoot(b, l, spec.rootfs.layout);
+  if (spec.rootfs.kind === 'host') etcWritable = hostRoot(b, l, spec.rootfs.layout, spec.hideHostRoot === true);
   else b.ops.push(overlay(spec.rootfs.path, l.upper, l.work, '/'));
   etcFiles(spec, b, l, home, etcWritable);
   b.ops.push(...systemOps(newNet, spec.tmpfsSize, spec.nestedProc), { op: 'mkdir', path: home, mode: 0o755 }, bind(spec.workspace.host, wsPath, 'rec'));
-  maskCoopHome(spec, b, wsPath);
   userMounts(spec, b, home);
+  maskCoopHome(spec, b, wsPath);
 
   const process: ProcessSpec | null = spec.command
     ? { argv: spec.command.argv, env: processEnv(spec), cwd: spec.command.cwd ?? wsPath, uid: 0, gid: 0 }
@@ -353,6 +396,8 @@ export function planBox(spec: BoxSpec): { plan: CreatePlan; volumes: VolumeToCre
     nest: true,
     confine: spec.confine,
     network: networkPlan(spec.net ?? null),
+    hardening: hardeningFor(spec.idmap),
+    ...(spec.hideHostRoot ? { idmapTree: [{ inside: 0, outside: NOBODY, count: 1 }] } : {}),
     init: { mode: spec.init, graceMs: spec.graceMs ?? 5000 },
     terminal: spec.init === 'run' && spec.terminal === true,
     process,

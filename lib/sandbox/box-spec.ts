@@ -3,9 +3,10 @@
 import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { CoopConfig } from '../config/types.js';
+import { canonicalPath } from '../config/widen.js';
 import { CoopError } from '../errors.js';
 import { coopHome as defaultHome, sessionPaths } from '../paths.js';
-import type { BoxMount, BoxSpec } from './box-plan.js';
+import type { BoxMount, BoxSpec, RootfsSource } from './box-plan.js';
 import { baseAccounts, resolveShell } from './etc-files.js';
 import { currentUser, idMappingFor } from './idmap.js';
 import { isPlainDirInRoot, isExecutableInRoot } from './in-root.js';
@@ -65,35 +66,65 @@ export function newRunName(): string {
   return `run-${hex}`;
 }
 
-/** The canonical form of a path that may not exist yet: its nearest existing ancestor resolved. */
-export function canonicalPath(path: string): string {
+/**
+ * The path of `target` below `dir` when `target` lies inside it, decided by inode: each
+ * ancestor of `target` is compared (device and inode) with `dir`, so a bind-mount alias of a
+ * directory is recognised as that directory. "" when they are the same; null when outside.
+ */
+export function pathInside(dir: string, target: string): string | null {
+  let want;
   try {
-    return realpathSync(path);
+    want = statSync(dir);
   } catch {
-    const parent = dirname(path);
-    return parent === path ? path : join(canonicalPath(parent), basename(path));
+    return null;
   }
+  const parts: string[] = [];
+  for (let cur = target; ; cur = dirname(cur)) {
+    try {
+      const st = statSync(cur);
+      if (st.dev === want.dev && st.ino === want.ino) return parts.reverse().join('/');
+    } catch {
+      // not there (yet): keep walking up
+    }
+    if (dirname(cur) === cur) return null;
+    parts.push(basename(cur));
+  }
+}
+
+/** Where $COOP_HOME is reachable from a box: under the workspace, under a shared host directory. */
+function coopHomeIn(home: string, workspace: string, rootfs: RootfsSource, mounts: BoxMount[]): { workspace: string | null; host: string | null } {
+  for (const m of mounts) {
+    if (m.kind === 'path' && pathInside(m.host, home) !== null) {
+      throw new CoopError('CONFIG_INVALID', `mount "${m.host}:${m.box}": refusing to mount ${m.host}: it contains coop's state directory ${home}`);
+    }
+  }
+  if (rootfs.kind === 'dir' && pathInside(rootfs.path, home) !== null) {
+    throw new CoopError('CONFIG_INVALID', `image dir:${rootfs.path}: refusing a root directory that contains coop's state directory ${home}`);
+  }
+  const shared = rootfs.kind === 'host' ? rootfs.layout.entries.filter((e) => e.kind !== 'symlink').map((e) => `/${e.name}`) : [];
+  return { workspace: pathInside(workspace, home), host: shared.some((d) => home.startsWith(`${d}/`)) ? home : null };
 }
 
 /** Gathers what planning needs from the host. Throws CoopError for bad input. */
 export function boxSpecFor(req: BoxRequest): BoxSpec {
   const { config } = req;
-  const home = req.coopHome ?? defaultHome();
+  const home = canonicalPath(req.coopHome ?? defaultHome());
   const name = req.name ?? newRunName();
   const workspace = existingDir(config.workspace.mount, 'workspace');
   const rootfs = resolveRootfs(config.sandbox, { baseDir: req.baseDir ?? workspace, coopHome: home });
   const rootDir = rootfsDirOf(rootfs);
+  const mounts = canonicalMounts(req.mounts ?? []);
   const user = currentUser();
   const env = req.callerEnv ?? process.env;
   const paths = sessionPaths(home, name);
   const net = boxNetworkFor(config.network, { name, init: req.init, log: join(paths.dir, 'network.log') });
   return {
     name,
-    coopHome: canonicalPath(home),
+    coopHome: home,
     paths,
     rootfs,
     workspace: { host: workspace, path: config.workspace.path },
-    mounts: canonicalMounts(req.mounts ?? []),
+    mounts,
     persist: config.session.persist,
     network: effectiveMode(config.network),
     net,
@@ -114,5 +145,7 @@ export function boxSpecFor(req: BoxRequest): BoxSpec {
     confine: config.sandbox.seccomp,
     tmpfsSize: config.sandbox.tmpfs_size,
     nestedProc: user.uid !== 0,
+    hideHostRoot: user.uid === 0 && rootfs.kind === 'host',
+    coopHomeIn: coopHomeIn(home, workspace, rootfs, mounts),
   };
 }

@@ -1,18 +1,21 @@
 // Long-lived boxes: create one (its init lives on, detached from the caller), start
 // processes inside it (setns into the init's namespaces), kill it. The daemon builds
 // sessions on these; they work without it too.
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import type { CoopConfig } from '../config/types.js';
 import { CoopError } from '../errors.js';
 import { helperPath } from '../native.js';
-import type { SessionPaths } from '../paths.js';
+import { sessionPaths, type SessionPaths } from '../paths.js';
+import { findBoxInits, INIT_ENV, processStat, readEnviron, readStartTime } from './box-inits.js';
 import { boxNamespaces, planBox, PlanError, processEnv, type BoxMount } from './box-plan.js';
 import { boxSpecFor } from './box-spec.js';
 import { createCgroup, removeCgroup } from './cgroup.js';
 import { encodePlan } from './encode.js';
 import { homeOf } from './env.js';
+import { currentUser, idMappingFor } from './idmap.js';
 import { HelperProcess, type StdioSlot } from './helper-process.js';
-import type { Confinement, EnterPlan, IdMapping, Namespace } from './plan.js';
+import { hardeningFor, type Confinement, type EnterPlan, type IdMapping, type Namespace } from './plan.js';
 import { networkSummary, type NetworkSummary } from './network.js';
 import { prepareHost } from './prepare.js';
 import { removeTree } from './remove.js';
@@ -59,18 +62,39 @@ export interface CreateBoxOptions {
   graceMs?: number;
 }
 
-/** Field 22 of /proc/PID/stat (start time in clock ticks since boot), or null when gone. */
-export function readStartTime(pid: number): string | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
-  } catch {
-    return null;
-  }
-}
+export { readEnviron, readStartTime };
 
 /** True while the box's init process is alive (and is still that process). */
 export const isRunning = (box: Pick<Box, 'pid' | 'startTime'>) => readStartTime(box.pid) === box.startTime;
+
+/** What a box made under sessions/<name> and its removal takes away; persist/ is never among them. */
+export const layerPaths = (p: SessionPaths) => [p.root, p.upper, p.work, join(p.dir, 'files'), join(p.dir, 'host'), p.record];
+
+/** Removes a box's layers (never its persist directories); for boxes whose init is gone. */
+export async function removeLayers(p: SessionPaths, idmap: IdMapping): Promise<void> {
+  const present = layerPaths(p).filter((x) => existsSync(x));
+  if (!present.length) return;
+  await removeTree(present, idmap).catch(() => {
+    for (const x of present) rmSync(x, { recursive: true, force: true });
+  });
+}
+
+/**
+ * Before a box is made under a name: a box of that name must not be running (its record may
+ * be garbled, so its init is looked for in /proc too); layers left by a box whose init died
+ * are removed (persist directories stay).
+ */
+async function claimBoxDir(coopHome: string, name: string, idmap: IdMapping): Promise<void> {
+  const paths = sessionPaths(coopHome, name);
+  const rec = readBoxRecord(paths);
+  if (rec && isRunning(rec)) throw new CoopError('SESSION_EXISTS', `box ${name} is already running (init pid ${rec.pid})`);
+  if (!layerPaths(paths).some((x) => existsSync(x))) return;
+  const init = findBoxInits(coopHome).get(name);
+  if (init) {
+    throw new CoopError('SESSION_EXISTS', `box ${name} is still running (init pid ${init.pid}) but its record ${paths.record} is unreadable; end it with \`coop kill ${name}\` (persist directories are kept)`);
+  }
+  await removeLayers(paths, rec?.idmap ?? idmap);
+}
 
 /** Creates a box whose init waits for processes to be started in it. */
 export async function createBox(opts: CreateBoxOptions): Promise<Box> {
@@ -86,30 +110,44 @@ export async function createBox(opts: CreateBoxOptions): Promise<Box> {
   } catch (e) {
     throw e instanceof PlanError ? new CoopError('CONFIG_INVALID', e.message) : e;
   }
+  await claimBoxDir(spec.coopHome, spec.name, spec.idmap);
   prepareHost(spec.coopHome, planned.volumes);
   const env = processEnv(spec);
+  const rootfs = spec.rootfs.kind === 'dir' ? spec.rootfs.path : undefined;
   const helper = new HelperProcess(planned.plan, {
     argv0: 'coop-init',
     args: [spec.name],
     // The init keeps the box environment (secrets included) in memory — its own environ —
-    // so that a restarted daemon can start processes in the box again without it on disk.
-    env: { COOP_SESSION: spec.name, COOP_WORKSPACE: spec.workspace.host, COOP_CREATED: String(spec.created), [BOX_ENV]: JSON.stringify(env) },
+    // so that a restarted daemon can start processes in the box again without it on disk,
+    // and its identity, so that the box is found even when its record is not.
+    env: {
+      [INIT_ENV.session]: spec.name, [INIT_ENV.workspace]: spec.workspace.host, [INIT_ENV.created]: String(spec.created),
+      [INIT_ENV.boxEnv]: JSON.stringify(env), [INIT_ENV.dir]: spec.paths.dir, ...(rootfs ? { [INIT_ENV.rootfs]: rootfs } : {}),
+    },
   });
   try {
     await helper.ready;
   } catch (e) {
     await helper.outcome;
     removeCgroup(planned.plan.cgroup);
-    await removeTree([spec.paths.dir], spec.idmap).catch(() => rmSync(spec.paths.dir, { recursive: true, force: true }));
+    // An init that outlived the failed set-up is ended first: nothing is removed under it.
+    const early = await Promise.race([helper.initPid, Promise.resolve(null)]);
+    const started = early === null ? null : readStartTime(early);
+    if (early !== null && started !== null && (await stopInit({ pid: early, startTime: started }))) throw e;
+    // Only what this attempt made: never the box's directory, its persist dirs or volumes.
+    await removeLayers(spec.paths, spec.idmap);
     throw e;
   }
   const pid = await helper.initPid;
   const startTime = readStartTime(pid);
-  if (!startTime) throw new CoopError('SANDBOX_FAILED', `box ${spec.name}: its init (pid ${pid}) ended right after starting`);
+  if (!startTime) {
+    await removeLayers(spec.paths, spec.idmap);
+    throw new CoopError('SANDBOX_FAILED', `box ${spec.name}: its init (pid ${pid}) ended right after starting`);
+  }
   const box: Box = {
     name: spec.name, pid, startTime, namespaces: boxNamespaces(spec.network), idmap: spec.idmap, paths: spec.paths,
     workspace: spec.workspace, user: spec.user, home: homeOf(spec.user), shell: spec.shell, env,
-    image: opts.config.sandbox.image, rootfs: spec.rootfs.kind === 'dir' ? spec.rootfs.path : undefined, created: spec.created,
+    image: opts.config.sandbox.image, rootfs, created: spec.created,
     confine: spec.confine,
     cgroup: planned.plan.cgroup,
     network: networkSummary(opts.config.network),
@@ -119,42 +157,57 @@ export async function createBox(opts: CreateBoxOptions): Promise<Box> {
   return box;
 }
 
-/** The variable of a box init's environ that holds the box environment. */
-const BOX_ENV = 'COOP_BOX_ENV';
-
-/** The environ of a process as a map (null when unreadable). */
-export function readEnviron(pid: number): Record<string, string> | null {
-  try {
-    const raw = readFileSync(`/proc/${pid}/environ`, 'utf8');
-    return Object.fromEntries(raw.split('\0').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
-  } catch {
-    return null;
-  }
-}
-
 /**
  * A running box found again from its record (after a daemon restart): its init must still
- * run, name the same session, and carry the box environment. Null otherwise.
+ * run, be this box's init, and carry the box environment. Null otherwise.
  */
 export function adoptBox(record: BoxRecord): Box | null {
   if (!isRunning(record)) return null;
   const environ = readEnviron(record.pid);
-  if (!environ || environ.COOP_SESSION !== record.name || !environ[BOX_ENV]) return null;
+  if (!environ || environ[INIT_ENV.session] !== record.name || !environ[INIT_ENV.boxEnv]) return null;
+  // Inits made before the identity variables existed lack COOP_BOX_DIR; others must match.
+  if (environ[INIT_ENV.dir] !== undefined && environ[INIT_ENV.dir] !== record.paths.dir) return null;
   try {
-    return { ...record, env: JSON.parse(environ[BOX_ENV]) as Record<string, string> };
+    return { ...record, env: JSON.parse(environ[INIT_ENV.boxEnv]) as Record<string, string> };
   } catch {
     return null;
   }
 }
 
-/** Reads sessions/<name>/box.json (written by createBox). */
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isStr = (v: unknown): v is string => typeof v === 'string';
+
+/** Why a parsed box.json cannot be a record of the box `name`, or null when it can. */
+function recordProblem(r: Record<string, unknown>, name: string): string | null {
+  if (r.name !== name) return 'it names another box';
+  if (!Number.isSafeInteger(r.pid) || (r.pid as number) <= 1 || !isStr(r.startTime)) return 'its init pid is missing';
+  if (!Array.isArray(r.namespaces) || !r.namespaces.every(isStr)) return 'its namespaces are missing';
+  const m = r.idmap;
+  if (!isObject(m) || !Array.isArray(m.uid) || !Array.isArray(m.gid) || !isStr(m.setgroups)) return 'its id mapping is missing';
+  const w = r.workspace;
+  if (!isObject(w) || !isStr(w.host) || !isStr(w.path)) return 'its workspace is missing';
+  if (![r.user, r.home, r.shell, r.image].every(isStr) || typeof r.created !== 'number') return 'a field is missing';
+  if (r.rootfs !== undefined && !isStr(r.rootfs)) return 'its rootfs is not a path';
+  return null;
+}
+
+/**
+ * Reads sessions/<name>/box.json (written by createBox); null when absent or not a valid
+ * record. Its paths are always this box's own (never taken from the file).
+ */
 export function readBoxRecord(paths: SessionPaths): BoxRecord | null {
+  let parsed: unknown;
   try {
-    return JSON.parse(readFileSync(paths.record, 'utf8')) as BoxRecord;
+    parsed = JSON.parse(readFileSync(paths.record, 'utf8'));
   } catch {
     return null;
   }
+  if (!isObject(parsed) || recordProblem(parsed, basename(paths.dir))) return null;
+  return { ...(parsed as unknown as BoxRecord), paths };
 }
+
+/** The id mapping the caller's boxes use (for removing a box whose record is lost). */
+export const callerIdMapping = (): IdMapping => idMappingFor(currentUser());
 
 export interface BoxProcess {
   argv: string[];
@@ -174,6 +227,7 @@ export function enterPlan(box: Box, proc: BoxProcess): EnterPlan {
     namespaces: box.namespaces,
     setgroups: box.idmap.setgroups,
     confine: box.confine ?? 'default',
+    hardening: hardeningFor(box.idmap),
     cgroup: box.cgroup,
     process: { argv: proc.argv, env: { ...box.env, ...proc.env }, cwd: proc.cwd ?? box.workspace.path, uid: 0, gid: 0 },
     terminal: proc.terminal,
@@ -203,21 +257,18 @@ function signal(pid: number, sig: NodeJS.Signals): void {
   }
 }
 
+/** Waits until the process is gone and reaped; on the deadline, true when it has at least exited. */
 async function waitGone(box: Pick<Box, 'pid' | 'startTime'>, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
-  while (isRunning(box)) {
-    if (Date.now() >= deadline) return false;
+  while (processStat(box.pid)?.startTime === box.startTime) {
+    if (Date.now() >= deadline) return !isRunning(box);
     await sleep(20);
   }
   return true;
 }
 
-/**
- * Ends a box: SIGTERM to its init (which passes it to every process of the box and waits
- * up to its grace time), SIGKILL if it is still there after graceMs plus a margin, then
- * removes its root, upper and work directories. `persist` directories are kept.
- */
-export async function killBox(box: Pick<Box, 'pid' | 'startTime' | 'paths' | 'idmap' | 'cgroup'>, opts: { graceMs?: number; force?: boolean } = {}): Promise<void> {
+/** Ends a box's init: SIGTERM, SIGKILL after the grace time; true when it is still there. */
+async function stopInit(box: Pick<Box, 'pid' | 'startTime'>, opts: { graceMs?: number; force?: boolean } = { force: true }): Promise<boolean> {
   const grace = opts.graceMs ?? 5000;
   if (isRunning(box)) {
     signal(box.pid, opts.force ? 'SIGKILL' : 'SIGTERM');
@@ -226,7 +277,17 @@ export async function killBox(box: Pick<Box, 'pid' | 'startTime' | 'paths' | 'id
       await waitGone(box, 5000);
     }
   }
-  const p = box.paths;
+  return isRunning(box);
+}
+
+/**
+ * Ends a box: SIGTERM to its init (which passes it to every process of the box and waits
+ * up to its grace time), SIGKILL if it is still there after graceMs plus a margin, then
+ * removes its root, upper and work directories. `persist` directories are kept.
+ */
+export async function killBox(box: Pick<Box, 'pid' | 'startTime' | 'paths' | 'idmap' | 'cgroup'>, opts: { graceMs?: number; force?: boolean } = {}): Promise<void> {
+  if (await stopInit(box, opts)) throw new CoopError('SANDBOX_FAILED', `the init of the box at ${box.paths.dir} (pid ${box.pid}) did not end; its files are left in place`);
   removeCgroup(box.cgroup);
-  await removeTree([p.root, p.upper, p.work, `${p.dir}/files`, p.record], box.idmap);
+  const present = layerPaths(box.paths).filter((x) => existsSync(x));
+  if (present.length) await removeTree(present, box.idmap);
 }

@@ -2,7 +2,7 @@
 // a rootfs being built (bound read-write as /), with the host's network, /proc, /dev, /tmp.
 import { posix } from 'node:path';
 import { bind, systemOps } from './box-plan.js';
-import type { Confinement, CreatePlan, IdMapping } from './plan.js';
+import { hardeningFor, type Confinement, type CreatePlan, type IdMapping } from './plan.js';
 
 export interface BuildStep {
   /** The rootfs under construction (a host directory). */
@@ -39,6 +39,7 @@ export function planBuildStep(s: BuildStep): CreatePlan {
     loopback: false,
     nest: true,
     confine: s.confine ?? 'default',
+    hardening: hardeningFor(s.idmap),
     init: { mode: 'run', graceMs: 5000 },
     process: {
       argv: ['/bin/sh', '-c', s.command],

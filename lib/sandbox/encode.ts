@@ -33,10 +33,12 @@ function networkRecords(n: NetworkPlan): WireRecord[] {
 function createRecords(p: CreatePlan): WireRecord[] {
   const out: WireRecord[] = [['mode', 'create'], ['name', p.name], ['ns', ...p.namespaces], ...idmapRecords(p.idmap)];
   if (p.root !== null) out.push(['root', p.root]);
+  for (const r of p.idmapTree ?? []) out.push(['idmap-tree', String(r.inside), String(r.outside), String(r.count)]);
   for (const op of p.stage) {
     if (op.op === 'mount') out.push(['stage-mount', op.fstype, op.source, op.target, op.data, ...op.flags]);
     else if (op.op === 'mkdir') out.push(['stage-mkdir', op.path, op.mode.toString(8)]);
     else if (op.op === 'file') out.push(['stage-file', op.path, op.mode.toString(8), op.content]);
+    else if (op.op === 'idmapped') out.push(['stage-idmapped', op.source, op.path, op.recursive ? 'rec' : 'norec']);
     else out.push(['stage-whiteout', op.path]);
   }
   for (const op of p.ops) {
@@ -49,7 +51,7 @@ function createRecords(p: CreatePlan): WireRecord[] {
   if (p.nest) out.push(['nest']);
   if (p.cgroup) out.push(['cgroup', p.cgroup]);
   if (p.network) out.push(...networkRecords(p.network));
-  if (p.confine) out.push(['confine', p.confine]);
+  if (p.confine) out.push(['confine', p.confine, ...(p.hardening ?? [])]);
   out.push(['init', p.init.mode, String(p.init.graceMs)]);
   if (p.terminal) out.push(['terminal']);
   if (p.process) out.push(...processRecords(p.process));
@@ -62,7 +64,7 @@ function enterRecords(p: EnterPlan): WireRecord[] {
     ['target', String(p.target.pid), p.target.startTime],
     ['ns', ...p.namespaces],
     ['setgroups', p.setgroups],
-    ['confine', p.confine],
+    ['confine', p.confine, ...(p.hardening ?? [])],
     ...(p.cgroup ? [['cgroup', p.cgroup]] : []),
     ...processRecords(p.process),
     ...(p.terminal === true ? [['terminal']] : p.terminal ? [['terminal', String(p.terminal.cols), String(p.terminal.rows)]] : []),

@@ -3,7 +3,7 @@
 // them into the records coop-helper reads. Plans can be printed, compared and tested
 // without a kernel.
 
-export type Namespace = 'user' | 'mount' | 'pid' | 'uts' | 'ipc' | 'net';
+export type Namespace = 'user' | 'mount' | 'pid' | 'uts' | 'ipc' | 'net' | 'cgroup';
 
 /** One line of /proc/PID/uid_map or gid_map. */
 export interface IdRange {
@@ -33,6 +33,16 @@ export type MountFlag = 'bind' | 'rec' | 'ro' | 'nosuid' | 'nodev' | 'noexec' | 
  * keyring and no_new_privs always; `default` adds coop's seccomp filter, `off` does not.
  */
 export type Confinement = 'default' | 'off';
+/**
+ * Extra refusals of the filter for a root caller's box, whose in-box root is host root:
+ * `no-setid` — no setuid/setgid bits and no extended attributes (file capabilities are one)
+ * on files, which would be the host's; `no-cgroupns` — no cgroup namespace of its own, in
+ * which it could mount and change the host's cgroups.
+ */
+export type Hardening = 'no-setid' | 'no-cgroupns';
+
+/** What a box of this mapping needs beyond the default filter: root callers' boxes get both. */
+export const hardeningFor = (m: IdMapping): Hardening[] => (m.uid[0]?.outside === 0 ? ['no-setid', 'no-cgroupns'] : []);
 
 /** One filesystem step, executed in order inside the new mount namespace. Targets are box paths. */
 export type FsOp =
@@ -49,7 +59,9 @@ export type StageOp =
   | { op: 'mount'; fstype: string; source: string; target: string; data: string; flags: MountFlag[] }
   | { op: 'mkdir'; path: string; mode: number }
   | { op: 'file'; path: string; mode: number; content: string }
-  | { op: 'whiteout'; path: string };
+  | { op: 'whiteout'; path: string }
+  /** An id-mapped copy (CreatePlan.idmapTree) of host tree `source`, placed at `path`. */
+  | { op: 'idmapped'; source: string; path: string; recursive: boolean };
 
 export interface ProcessSpec {
   argv: string[];
@@ -86,6 +98,8 @@ export interface CreatePlan {
   root: string | null;
   /** Host-path steps, in order, before `ops`. */
   stage: StageOp[];
+  /** The id mapping of `idmapped` stage copies: on-disk id `inside` is seen as `outside`. */
+  idmapTree?: IdRange[];
   /** Box-path steps, in order, resolved inside `root`. */
   ops: FsOp[];
   hostname: string | null;
@@ -99,6 +113,7 @@ export interface CreatePlan {
   nest: boolean;
   /** Confinement of the init and everything it starts; null for none (id-mapping helpers). */
   confine: Confinement | null;
+  hardening?: Hardening[];
   /** cgroup v2 directory the init joins before it starts (limits; see cgroup.ts). */
   cgroup?: string;
   /** Network kept from outside (absent: nothing; the init waits for it before running anything). */
@@ -119,6 +134,7 @@ export interface EnterPlan {
   setgroups: 'allow' | 'deny';
   /** Confinement of the entered process (the box's setting). */
   confine: Confinement;
+  hardening?: Hardening[];
   /** The box's cgroup, joined before entering. */
   cgroup?: string;
   process: ProcessSpec;

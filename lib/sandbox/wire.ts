@@ -10,8 +10,9 @@
 //   mkdir PATH OCTALMODE            symlink TARGET PATH
 //   stage-mount FSTYPE SOURCE HOSTPATH DATA [FLAG]...   stage-mkdir HOSTPATH OCTALMODE
 //   stage-file HOSTPATH OCTALMODE CONTENT               stage-whiteout HOSTPATH
+//   stage-idmapped HOSTTREE HOSTPATH rec|norec          idmap-tree IN OUT COUNT
 //   hostname NAME                   loopback           init run|box GRACE_MS   terminal
-//   nest (init into a nested user namespace)           confine default|off   cgroup DIR
+//   nest (init into a nested user namespace)           confine default|off [no-setid] [no-cgroupns]   cgroup DIR
 //   argv ARG...   env K=V...   cwd PATH   user UID GID
 //   cleanup PATH (rmtree mode)      target PID STARTTIME
 //   net-outbound pasta|slirp4netns PATH ADDRESS PREFIX GATEWAY   net-port HOSTADDR HOSTPORT BOXPORT

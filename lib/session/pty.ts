@@ -2,7 +2,8 @@
 // terminal of the box's own devpts and relays it over pipes), its scrollback, its
 // clients, and — for the agent — the restart policy of SPEC §7.
 import type { PtyRow } from '../ipc/messages.js';
-import { enterPlan, type Box } from '../sandbox/box.js';
+import type { StreamSide } from '../ipc/server.js';
+import { enterPlan, isRunning, type Box } from '../sandbox/box.js';
 import { HelperProcess } from '../sandbox/helper-process.js';
 import type { PtyClient } from './client.js';
 import { crashLoopNotice, exitedNotice, restartingNotice } from './notices.js';
@@ -14,6 +15,8 @@ export type PtyState = PtyRow['state'];
 export const FAST_EXIT_MS = 5000;
 /** This many fast exits in a row stop auto-restart. */
 export const CRASH_LOOP_EXITS = 3;
+/** A helper told to hang up gives its process 5 s; after this long it is killed itself. */
+const HELPER_HANGUP_MS = 10_000;
 
 export interface PtyOptions {
   id: number;
@@ -52,6 +55,11 @@ export class SessionPty {
   private removed = false;
   /** Called when a shell PTY has ended and should be forgotten. */
   onGone: (() => void) | null = null;
+  /** Called when the process ended because the box's init is gone. */
+  onBoxGone: (() => void) | null = null;
+  /** Client streams whose input waits until the process takes what it was given. */
+  private readonly waitingInput = new Set<StreamSide>();
+  private readonly watched = new WeakSet<StreamSide>();
 
   constructor(opts: PtyOptions, private readonly box: Box) {
     this.id = opts.id;
@@ -81,6 +89,7 @@ export class SessionPty {
 
   start(): void {
     if (this.removed) return;
+    if (!isRunning(this.box)) return this.exited(null, null); // the box is gone: say so, start nothing
     const plan = enterPlan(this.box, { argv: this.argv, env: { TERM: this.term }, terminal: { cols: this.cols, rows: this.rows } });
     const proc = new HelperProcess(plan, { argv0: 'coop-enter', stdio: ['pipe', 'pipe', 'ignore'] });
     this.proc = proc;
@@ -88,6 +97,7 @@ export class SessionPty {
     this.startedAt = Date.now();
     const out = proc.child.stdout!;
     proc.child.stdin!.on('error', () => {}); // EPIPE once the process is gone
+    proc.child.stdin!.on('drain', () => this.inputDrained());
     out.on('data', (d: Buffer) => this.output(d));
     // All output first (the helper drains the terminal before it exits), then the exit.
     const drained = new Promise<void>((resolve) => out.on('close', resolve));
@@ -120,6 +130,16 @@ export class SessionPty {
   private exited(code: number | null, signal: string | null): void {
     this.proc = null;
     this.lastExit = { code, signal };
+    this.inputDrained(); // what was waiting for this process never will reach it
+    if (!this.removed && !isRunning(this.box)) {
+      // The box's init died (kill -9, OOM): nothing can run in it any more.
+      this.removed = true;
+      this.state = 'exited';
+      this.notice(`\r\n\x1b[1;31m[coop: box ${this.box.name} is gone: its init process ended]\x1b[0m\r\n`);
+      this.endClients(code, signal);
+      this.onBoxGone?.();
+      return;
+    }
     if (this.restartNow) {
       this.restartNow = false;
       this.start();
@@ -165,9 +185,31 @@ export class SessionPty {
     this.fitSize();
   }
 
-  /** Input from a client (already filtered when it must be). */
-  write(bytes: Buffer): void {
-    this.proc?.child.stdin?.write(bytes);
+  /**
+   * Input from a client (already filtered when it must be). False when the process has not
+   * taken what it was given before: the caller should wait (whenWritable) before writing more.
+   */
+  write(bytes: Buffer): boolean {
+    const stdin = this.proc?.child.stdin;
+    if (!stdin || stdin.destroyed) return true; // nowhere to go: dropped, as with no process
+    return stdin.write(bytes);
+  }
+
+  /** Pauses a client's input until the process has taken its backlog (or has gone). */
+  whenWritable(stream: StreamSide): void {
+    if (this.waitingInput.has(stream)) return;
+    this.waitingInput.add(stream);
+    stream.pauseInput();
+    if (!this.watched.has(stream)) {
+      this.watched.add(stream);
+      stream.onClose(() => this.waitingInput.delete(stream));
+    }
+  }
+
+  private inputDrained(): void {
+    const waiting = [...this.waitingInput];
+    this.waitingInput.clear();
+    for (const s of waiting) s.resumeInput();
   }
 
   /** The smallest size among interactive clients (SPEC §7). */
@@ -199,13 +241,23 @@ export class SessionPty {
     this.proc?.kill(sig); // the helper passes it on to the process
   }
 
-  /** Ends the PTY for good: clients are told the PTY ended. */
-  remove(): void {
+  /**
+   * Ends the PTY for good: clients are told the PTY ended. The helper hangs up the terminal
+   * (and ends the process after its own grace time); one that is still there well after
+   * that — stuck on a terminal nobody reads — is killed, as it is at once when the whole
+   * box goes (`now`).
+   */
+  remove(now = false): void {
     this.removed = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    if (this.proc) this.signal('SIGHUP');
-    else this.endClients(this.lastExit?.code ?? null, this.lastExit?.signal ?? null);
+    const proc = this.proc;
+    if (!proc) return this.endClients(this.lastExit?.code ?? null, this.lastExit?.signal ?? null);
+    if (now) return proc.kill('SIGKILL');
+    proc.kill('SIGHUP');
+    setTimeout(() => {
+      if (proc.child.exitCode === null && proc.child.signalCode === null) proc.kill('SIGKILL');
+    }, HELPER_HANGUP_MS).unref();
   }
 
   /** Tells every client the daemon is going away (the process stays, in its box). */

@@ -8,7 +8,7 @@ import type { CoopConfig } from '../config/types.js';
 import { CoopError } from '../errors.js';
 import type { LsRow } from '../ipc/messages.js';
 import type { StreamSide } from '../ipc/server.js';
-import { adoptBox, createBox, killBox, readBoxRecord, type Box } from '../sandbox/box.js';
+import { adoptBox, createBox, isRunning, killBox, readBoxRecord, type Box } from '../sandbox/box.js';
 import { sessionPaths } from '../paths.js';
 import { PtyClient, type ClientKind } from './client.js';
 import { LineFollower } from './follow.js';
@@ -41,6 +41,8 @@ export class Session {
   stopping = false;
   /** The allowlist proxy's refusals, shown in the agent's PTY (SPEC §4.3). */
   private refusals: LineFollower | null = null;
+  /** Called once when a PTY found the box's init gone. */
+  onBoxGone: (() => void) | null = null;
 
   private constructor(
     readonly box: Box,
@@ -72,19 +74,20 @@ export class Session {
 
   /**
    * Takes over a box that outlived its daemon: the box, its files and processes not on a
-   * PTY survived; the agent is started again in it. Null when the box is gone.
+   * PTY survived; the agent is started again in it. Throws a CoopError saying what is
+   * missing when the box cannot be taken over.
    */
-  static adopt(coopHome: string, name: string): Session | null {
+  static adopt(coopHome: string, name: string): Session {
     const paths = sessionPaths(coopHome, name);
     const rec = readBoxRecord(paths);
-    if (!rec) return null;
-    const box = adoptBox(rec);
-    if (!box) return null;
+    const box = rec && adoptBox(rec);
+    if (!box) throw new CoopError('SANDBOX_FAILED', `box ${name}: its record ${paths.record} is unusable or its init is gone`);
     let saved: SessionRecord;
     try {
       saved = JSON.parse(readFileSync(join(paths.dir, 'session.json'), 'utf8')) as SessionRecord;
+      if (!saved.config?.sandbox || typeof saved.term !== 'string') throw new Error('incomplete');
     } catch {
-      return null;
+      throw new CoopError('SANDBOX_FAILED', `its session record ${join(paths.dir, 'session.json')} is unreadable`);
     }
     const s = new Session(box, saved.config, saved.term);
     s.startAgent(agentArgv(saved.config), 80, 24);
@@ -108,8 +111,20 @@ export class Session {
       },
       this.box,
     );
+    p.onBoxGone = () => this.boxGone();
     this.ptys.set(AGENT_PTY, p);
     p.start();
+  }
+
+  /** True while the box's init lives. */
+  get alive(): boolean {
+    return isRunning(this.box);
+  }
+
+  private boxGone(): void {
+    const cb = this.onBoxGone;
+    this.onBoxGone = null;
+    cb?.();
   }
 
   getPty(id: number): SessionPty {
@@ -131,6 +146,7 @@ export class Session {
       this.box,
     );
     p.onGone = () => this.ptys.delete(id);
+    p.onBoxGone = () => this.boxGone();
     this.ptys.set(id, p);
     p.start();
     return p;
@@ -143,7 +159,10 @@ export class Session {
       opts.filtered && p.role === 'agent'
         ? { ctrlCDebounceMs: this.config.input_filter.ctrl_c_debounce_ms, sequences: this.config.input_filter.block_sequences.map(parseSequence) }
         : null;
-    const client = new PtyClient(stream, { kind: opts.kind, readonly: opts.readonly, cols: opts.cols, rows: opts.rows, filter }, p.ring, (b) => p.write(b));
+    const client = new PtyClient(stream, { kind: opts.kind, readonly: opts.readonly, cols: opts.cols, rows: opts.rows, filter }, p.ring, (b) => {
+      // The process is not reading: take no more of this client's input until it has.
+      if (!p.write(b)) p.whenWritable(stream);
+    });
     stream.onControl((msg) => {
       if (msg.type === 'resize') {
         client.cols = msg.cols;
@@ -201,7 +220,7 @@ export class Session {
   async kill(force: boolean): Promise<void> {
     this.stopping = true;
     this.refusals?.close();
-    for (const p of this.ptys.values()) p.remove();
+    for (const p of this.ptys.values()) p.remove(force);
     await killBox(this.box, { force });
   }
 

@@ -18,6 +18,16 @@ struct mount_attr {
   uint64_t attr_set, attr_clr, propagation, userns_fd;
 };
 #endif
+#ifndef MOUNT_ATTR_IDMAP
+#define MOUNT_ATTR_IDMAP 0x00100000
+#endif
+#ifndef OPEN_TREE_CLONE
+#define OPEN_TREE_CLONE 1
+#define OPEN_TREE_CLOEXEC O_CLOEXEC
+#endif
+#ifndef MOVE_MOUNT_F_EMPTY_PATH
+#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#endif
 #ifndef AT_RECURSIVE
 #define AT_RECURSIVE 0x8000
 #endif
@@ -36,6 +46,14 @@ inline int sys_openat2(int dirfd, const char* path, uint64_t flags, uint64_t res
 
 inline int sys_mount_setattr(int fd, const char* path, unsigned flags, struct mount_attr* attr) {
   return int(syscall(SYS_mount_setattr, fd, path, flags, attr, sizeof *attr));
+}
+
+inline int sys_open_tree(int dirfd, const char* path, unsigned flags) {
+  return int(syscall(SYS_open_tree, dirfd, path, flags));
+}
+
+inline int sys_move_mount(int from_dirfd, const char* from, int to_dirfd, const char* to, unsigned flags) {
+  return int(syscall(SYS_move_mount, from_dirfd, from, to_dirfd, to, flags));
 }
 
 inline int sys_pidfd_open(pid_t pid) { return int(syscall(SYS_pidfd_open, pid, 0)); }

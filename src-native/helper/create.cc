@@ -6,8 +6,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
 
 #include "helper/compat.h"
 #include "helper/init.h"
@@ -16,6 +22,7 @@
 #include "helper/network.h"
 #include "helper/report.h"
 #include "helper/seccomp.h"
+#include "helper/self.h"
 #include "helper/spawn.h"
 #include "helper/supervise.h"
 #include "helper/terminal.h"
@@ -34,6 +41,7 @@ void do_create(const Plan& plan) {
   if (net && pipe2(netready, O_CLOEXEC) != 0) fail("pipe2", "", errno);
   int netns = -1;
 
+  prepare_idmapped_trees(plan);
   pid_t pid = clone_mapped(plan, plan.clone_flags, net ? &netns : nullptr);
   if (pid == 0) {
     close(exitp[0]);
@@ -43,7 +51,6 @@ void do_create(const Plan& plan) {
       pivot_into(plan.root);
     }
     setup_identity(plan);
-    if (plan.nest) nest_user_namespace(plan);
     if (net) {
       char byte;
       ssize_t n;
@@ -52,8 +59,11 @@ void do_create(const Plan& plan) {
       if (n != 1) _exit(kSetupFailed);
       close(netready[0]);
     }
-    confine(plan.confine);
-    run_init(plan, exitp[1], mask);
+    // A box's init lives on after the daemon that made it: it becomes a fresh program first
+    // (so that its memory belongs to the box's outer user namespace, not to the host), and
+    // then sheds the ability to be traced — see become_init.
+    if (plan.init_mode == "box") reexec_as_init(mask);
+    become_init(plan, exitp[1], mask);
   }
   close(exitp[1]);
   if (net) {
@@ -103,6 +113,42 @@ static std::string start_time(int pid) {
   return s.substr(pos, s.find(' ', pos) - pos);
 }
 
+void become_init(const Plan& plan, int exit_fd, mode_t mask) {
+  if (plan.nest) nest_user_namespace(plan);
+  confine(plan.confine, {plan.no_setid, plan.no_cgroupns});
+  // Nothing in the box may trace or read its init (which holds the wait status of `coop run`
+  // and, in a daemon's box, the box's environment). The box's processes have no capability
+  // in the user namespace that owns the init's memory (the host's, or for a re-executed init
+  // the box's outer one), so they are refused; the daemon, owner of that namespace, is not.
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  run_init(plan, exit_fd, mask);
+}
+
+void reexec_as_init(mode_t mask) {
+  const std::string& text = plan_text();
+  int memfd = int(syscall(SYS_memfd_create, "coop-plan", 0));
+  if (memfd < 0) fail("memfd_create", "", errno);
+  std::string header = std::to_string(text.size()) + "\n";
+  if (write(memfd, header.data(), header.size()) != ssize_t(header.size()) ||
+      write(memfd, text.data(), text.size()) != ssize_t(text.size()))
+    fail("write", "memfd", errno);
+  lseek(memfd, 0, SEEK_SET);
+  std::string plan_fd = "COOP_PLAN_FD=" + std::to_string(memfd);
+  std::string status = "COOP_STATUS_FD=" + std::to_string(status_fd());
+  std::string umask_env = "COOP_INIT_UMASK=" + std::to_string(mask);
+  std::vector<char*> env;
+  for (char** e = environ; *e; ++e)
+    if (strncmp(*e, "COOP_PLAN", 9) != 0 && strncmp(*e, "COOP_STATUS_FD=", 15) != 0 && strncmp(*e, "COOP_INIT_UMASK=", 16) != 0)
+      env.push_back(*e);
+  env.push_back(&plan_fd[0]);
+  env.push_back(&status[0]);
+  env.push_back(&umask_env[0]);
+  env.push_back(nullptr);
+  fcntl(status_fd(), F_SETFD, 0);  // kept across the exec; main() sets close-on-exec again
+  syscall(SYS_execveat, self_exe_fd(), "", saved_argv(), env.data(), AT_EMPTY_PATH);
+  fail("execveat", "coop-helper (as the box's init)", errno);
+}
+
 void do_enter(const Plan& plan) {
   mode_t mask = umask(0);
   umask(mask);
@@ -130,7 +176,7 @@ void do_enter(const Plan& plan) {
   if (child < 0) fail("fork", "", errno);
   if (child == 0) {
     if (master >= 0) attach_terminal(master);
-    confine(plan.confine);
+    confine(plan.confine, {plan.no_setid, plan.no_cgroupns});
     exec_process(plan.process, !plan.setgroups_deny, mask);
   }
   close_status_fd();

@@ -19,6 +19,7 @@
 #include "helper/process.h"
 #include "helper/report.h"
 #include "helper/rmtree.h"
+#include "helper/self.h"
 
 using namespace coop;
 
@@ -52,9 +53,10 @@ static std::string read_plan_fd(int fd) {
   return buf;
 }
 
-int main() {
+int main(int, char** argv) {
   int status = env_fd("COOP_STATUS_FD");
   int plan_fd = env_fd("COOP_PLAN_FD");
+  const char* init_umask = getenv("COOP_INIT_UMASK");  // set when re-executed as a box's init
   if (status >= 0) {
     fcntl(status, F_SETFD, FD_CLOEXEC);
     set_status_fd(status);
@@ -62,6 +64,7 @@ int main() {
   // Nothing of the caller's beyond stdio and our two fds survives into the box. (coop-net
   // is started by the helper itself with the namespace, pidfd and pipe it needs.)
   if (!getenv("COOP_KEEP_FDS")) close_fds_except(status, plan_fd);
+  remember_self(argv);
 
   std::string buf;
   if (plan_fd >= 0) {
@@ -76,6 +79,8 @@ int main() {
   Plan plan;
   std::string why;
   if (!parse_plan(buf, &plan, &why)) fail("parse", "plan", EINVAL, kSetupFailed, why);
+  set_plan_text(buf);
+  if (init_umask) become_init(plan, -1, mode_t(strtoul(init_umask, nullptr, 10)));
   if (plan.mode == "create") do_create(plan);
   if (plan.mode == "enter") do_enter(plan);
   if (plan.mode == "net") do_network(plan);

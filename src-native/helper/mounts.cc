@@ -9,9 +9,11 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <vector>
 
 #include "helper/compat.h"
 #include "helper/report.h"
+#include "helper/spawn.h"
 
 namespace coop {
 
@@ -60,13 +62,37 @@ static int ensure(int rootfd, const std::string& root, const std::string& target
   return fd;
 }
 
+// Host paths the plan names are canonical (symlinks resolved by the planner). What lies
+// on them may have been changed since by a box — persist directories, volumes and the
+// workspace are the box's to fill — so a symlink anywhere on such a path is refused,
+// never followed.
+static const char kLinkReason[] = "a symbolic link is in the way (coop never follows links in host paths it mounts or writes)";
+
+static int open_host(const std::string& path, int flags) {
+  return sys_openat2(AT_FDCWD, path.c_str(), uint64_t(flags | O_CLOEXEC), RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+}
+
+[[noreturn]] static void fail_host(const std::string& syscall, const std::string& path, int err) {
+  if (err == ELOOP) fail(syscall, path, err, kSetupFailed, kLinkReason);
+  fail(syscall, path, err);
+}
+
+// The parent directory of a host path (opened without following links) and its last name.
+static int open_host_parent(const std::string& path, std::string* name) {
+  std::string parent;
+  split_parent(path, &parent, name);
+  int fd = open_host(parent.empty() ? "/" : parent, O_PATH | O_DIRECTORY);
+  if (fd < 0) fail_host("openat2", parent, errno);
+  return fd;
+}
+
 static unsigned long fs_flags(const MountOp& op) {
   return (op.readonly ? MS_RDONLY : 0) | (op.nosuid ? MS_NOSUID : 0) | (op.nodev ? MS_NODEV : 0) |
          (op.noexec ? MS_NOEXEC : 0);
 }
 
 static void do_mount(int rootfd, const std::string& root, const MountOp& op) {
-  int fd;
+  int fd, srcfd = -1;
   if (op.ifexists || op.self) {
     // Masks and in-place remounts act on what is there and never create anything.
     fd = resolve(rootfd, op.target, O_PATH);
@@ -75,17 +101,19 @@ static void do_mount(int rootfd, const std::string& root, const MountOp& op) {
   } else {
     bool want_dir = true;
     if (op.bind) {
+      srcfd = open_host(op.source, O_PATH);
       struct stat st;
-      if (stat(op.source.c_str(), &st) != 0) {
+      if (srcfd < 0 || fstat(srcfd, &st) != 0) {
         if (op.optional) return report({"skipped", "stat", op.source, std::to_string(errno)});
-        fail("stat", op.source, errno);
+        fail_host("open", op.source, errno);
       }
       want_dir = S_ISDIR(st.st_mode);
     }
     fd = ensure(rootfd, root, op.target, want_dir);
   }
-  char fdpath[64];
+  char fdpath[64], srcpath[64];
   snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", fd);
+  snprintf(srcpath, sizeof srcpath, "/proc/self/fd/%d", srcfd);
   unsigned long flags;
   if (op.bind) {
     flags = MS_BIND | (op.recursive ? MS_REC : 0);
@@ -94,9 +122,11 @@ static void do_mount(int rootfd, const std::string& root, const MountOp& op) {
   }
   const char* data = op.data.empty() ? nullptr : op.data.c_str();
   const char* fstype = op.bind ? nullptr : op.fstype.c_str();
-  const char* source = op.self ? fdpath : op.source.c_str();
-  if (mount(source, fdpath, fstype, flags, data) != 0) {
-    int err = errno;
+  const char* source = op.self ? fdpath : srcfd >= 0 ? srcpath : op.source.c_str();
+  int rc = mount(source, fdpath, fstype, flags, data);
+  int err = errno;
+  if (srcfd >= 0) close(srcfd);
+  if (rc != 0) {
     close(fd);
     if (op.optional) return report({"skipped", "mount", op.target, std::to_string(err)});
     std::string what = op.self ? "bind" : op.bind ? "bind " + op.source : op.fstype;
@@ -127,8 +157,11 @@ static void do_symlink(int rootfd, const std::string& root, const MountOp& op) {
 }
 
 static void write_file(const MountOp& op) {
-  int fd = open(op.target.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, op.mode);
-  if (fd < 0) fail("open", op.target, errno);
+  std::string name;
+  int dir = open_host_parent(op.target, &name);
+  int fd = openat(dir, name.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, op.mode);
+  if (fd < 0) fail_host("open", op.target, errno);
+  close(dir);
   size_t off = 0;
   while (off < op.data.size()) {
     ssize_t n = write(fd, op.data.data() + off, op.data.size() - off);
@@ -140,25 +173,74 @@ static void write_file(const MountOp& op) {
   close(fd);
 }
 
-// Stage steps act on host paths the plan chose itself (coop's own state directories).
+// Detached, id-mapped copies of host trees, made before the box's namespaces exist (mapping a
+// mount needs privilege over the filesystem) and moved into place by the stage steps.
+static std::vector<int> g_trees;
+static size_t g_next_tree = 0;
+
+void prepare_idmapped_trees(const Plan& plan) {
+  int userns = -1;
+  for (const MountOp& op : plan.stage) {
+    if (op.kind != MountOp::IDMAPPED) continue;
+    if (userns < 0) userns = idmap_userns_fd(plan.idmap_tree);
+    unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (op.recursive ? AT_RECURSIVE : 0);
+    int fd = sys_open_tree(AT_FDCWD, op.source.c_str(), flags | AT_SYMLINK_NOFOLLOW);
+    if (fd < 0) fail("open_tree", op.source, errno);
+    struct mount_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.attr_set = MOUNT_ATTR_IDMAP;
+    attr.userns_fd = uint64_t(userns);
+    if (sys_mount_setattr(fd, "", AT_EMPTY_PATH | (op.recursive ? AT_RECURSIVE : 0), &attr) != 0)
+      fail("mount_setattr (id-mapped)", op.source, errno);
+    g_trees.push_back(fd);
+  }
+  if (userns >= 0) close(userns);
+}
+
+// Stage steps act on host paths the plan chose itself (coop's own state directories), never
+// through a symbolic link: parts of them (persist directories) are the box's to fill.
 static void run_stage_op(const MountOp& op) {
+  std::string name;
   switch (op.kind) {
-    case MountOp::MOUNT:
-      if (mount(op.source.c_str(), op.target.c_str(), op.fstype.c_str(), fs_flags(op),
-                op.data.empty() ? nullptr : op.data.c_str()) != 0)
+    case MountOp::MOUNT: {
+      int fd = open_host(op.target, O_PATH | O_DIRECTORY);
+      if (fd < 0) fail_host("openat2", op.target, errno);
+      char fdpath[64];
+      snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", fd);
+      if (mount(op.source.c_str(), fdpath, op.fstype.c_str(), fs_flags(op), op.data.empty() ? nullptr : op.data.c_str()) != 0)
         fail("mount " + op.fstype + " on", op.target, errno);
+      close(fd);
       break;
-    case MountOp::MKDIR:
-      if (mkdir(op.target.c_str(), op.mode) != 0 && errno != EEXIST) fail("mkdir", op.target, errno);
-      if (chmod(op.target.c_str(), op.mode) != 0) fail("chmod", op.target, errno);
+    }
+    case MountOp::MKDIR: {
+      int parent = open_host_parent(op.target, &name);
+      if (mkdirat(parent, name.c_str(), op.mode) != 0 && errno != EEXIST) fail("mkdir", op.target, errno);
+      int fd = openat(parent, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (fd < 0) fail_host("open", op.target, errno);
+      if (fchmod(fd, op.mode) != 0) fail("chmod", op.target, errno);
+      close(fd);
+      close(parent);
       break;
+    }
     case MountOp::FILE:
       write_file(op);
       break;
-    case MountOp::WHITEOUT:
-      if (mknod(op.target.c_str(), S_IFCHR, makedev(0, 0)) != 0 && errno != EEXIST)
+    case MountOp::WHITEOUT: {
+      int parent = open_host_parent(op.target, &name);
+      if (mknodat(parent, name.c_str(), S_IFCHR, makedev(0, 0)) != 0 && errno != EEXIST)
         fail("mknod (whiteout)", op.target, errno);
+      close(parent);
       break;
+    }
+    case MountOp::IDMAPPED: {
+      int fd = open_host(op.target, O_PATH | O_DIRECTORY);
+      if (fd < 0 || g_next_tree >= g_trees.size()) fail_host("openat2", op.target, fd < 0 ? errno : EINVAL);
+      if (sys_move_mount(g_trees[g_next_tree], "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | 0x00000040 /* T_EMPTY_PATH */) != 0)
+        fail("move_mount (id-mapped " + op.source + ") to", op.target, errno);
+      close(g_trees[g_next_tree++]);
+      close(fd);
+      break;
+    }
     case MountOp::SYMLINK:
       break;
   }
@@ -187,6 +269,7 @@ void run_mount_ops(const Plan& plan) {
         break;
       case MountOp::FILE:
       case MountOp::WHITEOUT:
+      case MountOp::IDMAPPED:
         break;
     }
   }

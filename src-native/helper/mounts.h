@@ -4,6 +4,10 @@
 
 namespace coop {
 
+// Makes the id-mapped copies of host trees the plan's stage steps will move into place
+// (before the box's namespaces exist: mapping a mount needs privilege over the filesystem).
+void prepare_idmapped_trees(const Plan& plan);
+
 // Makes every mount private, runs the stage steps (host paths), then every operation of
 // the plan (paths resolved inside plan.root, never outside it).
 void run_mount_ops(const Plan& plan);

@@ -12,6 +12,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,6 +24,7 @@
 #include "helper/compat.h"
 #include "helper/process.h"
 #include "helper/report.h"
+#include "helper/self.h"
 
 namespace coop {
 
@@ -69,12 +71,13 @@ void start_network(const Plan& plan, pid_t init, int netns_fd, int ready_write) 
   if (child == 0) {
     setsid();
     null_stdio(true);
-    place_fds({status_fd(), planp[0], netns_fd, pidfd, ready_write});
+    place_fds({status_fd(), planp[0], netns_fd, pidfd, ready_write, self_exe_fd()});
+    fcntl(8, F_SETFD, FD_CLOEXEC);  // this program, run again below
     std::vector<std::string> args = {"coop-net", plan.name};
     std::vector<std::string> env = {"COOP_STATUS_FD=3", "COOP_PLAN_FD=4", "COOP_KEEP_FDS=5,6,7"};
     std::vector<char*> argv = c_argv(args), envp = c_argv(env);
-    execve("/proc/self/exe", argv.data(), envp.data());
-    fail("execve", "/proc/self/exe (coop-net)", errno);
+    syscall(SYS_execveat, 8, "", argv.data(), envp.data(), AT_EMPTY_PATH);
+    fail("execveat", "coop-helper (as coop-net)", errno);
   }
   close(planp[0]);
   close(pidfd);

@@ -151,7 +151,15 @@ static bool apply(const Record& r, Plan* p) {
     if (!to_uint(r[2], &op.mode, 8)) return false;
     op.data = r[3];
     p->stage.push_back(op);
-  } else if (k == "stage-whiteout" && r.size() == 2) {
+  } else if (k == "stage-idmapped" && r.size() == 4 && (r[3] == "rec" || r[3] == "norec")) {
+    MountOp op;
+    op.kind = MountOp::IDMAPPED;
+    op.source = r[1];
+    op.target = r[2];
+    op.recursive = r[3] == "rec";
+    p->stage.push_back(op);
+  } else if (k == "idmap-tree") return parse_range(r, &p->idmap_tree);
+  else if (k == "stage-whiteout" && r.size() == 2) {
     MountOp op;
     op.kind = MountOp::WHITEOUT;
     op.target = r[1];
@@ -160,7 +168,14 @@ static bool apply(const Record& r, Plan* p) {
   else if (k == "loopback" && r.size() == 1) p->loopback = true;
   else if (k == "nest" && r.size() == 1) p->nest = true;
   else if (k == "cgroup" && r.size() == 2) p->cgroup = r[1];
-  else if (k == "confine" && r.size() == 2 && (r[1] == "default" || r[1] == "off")) p->confine = r[1];
+  else if (k == "confine" && r.size() >= 2 && (r[1] == "default" || r[1] == "off")) {
+    p->confine = r[1];
+    for (size_t i = 2; i < r.size(); ++i) {
+      if (r[i] == "no-setid") p->no_setid = true;
+      else if (r[i] == "no-cgroupns") p->no_cgroupns = true;
+      else return false;
+    }
+  }
   else if (k == "terminal" && (r.size() == 1 || r.size() == 3)) {
     p->terminal = true;
     if (r.size() == 3 && (!to_uint(r[1], &p->term_cols) || !to_uint(r[2], &p->term_rows))) return false;

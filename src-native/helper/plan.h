@@ -13,7 +13,7 @@ struct IdRange {
 };
 
 struct MountOp {
-  enum Kind { MOUNT, MKDIR, SYMLINK, FILE, WHITEOUT } kind = MOUNT;
+  enum Kind { MOUNT, MKDIR, SYMLINK, FILE, WHITEOUT, IDMAPPED } kind = MOUNT;
   std::string fstype;  // MOUNT: filesystem type, "" for a bind
   std::string source;  // MOUNT: device/host path; SYMLINK: link target
   std::string target;  // path inside the new root
@@ -65,12 +65,15 @@ struct Plan {
   bool setgroups_deny = false;
   std::string root;
   std::vector<MountOp> stage;  // host paths, before the root is built
+  // The mapping of stage-idmapped trees (on-disk id inside -> id seen outside), uids and gids.
+  std::vector<IdRange> idmap_tree;
   std::vector<MountOp> ops;    // paths inside root
   std::string hostname;
   bool loopback = false;
   bool nest = false;       // create: the init moves into a nested user namespace (see spawn.h)
   std::string cgroup;      // cgroup v2 directory the box's processes join ("" for none)
   std::string confine;     // "default" (seccomp filter) | "off" | "" (nothing: userns-only helpers)
+  bool no_setid = false, no_cgroupns = false;  // extra refusals (see seccomp.h)
   std::string init_mode;  // run | box
   bool terminal = false;  // the command gets a terminal of the box, relayed to stdio
   // Enter mode with a size: stdio are pipes, not a terminal; the window size comes from

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "helper/report.h"
@@ -21,8 +22,15 @@ static int remove_at(int dirfd, const char* name, dev_t dev) {
   if (!S_ISDIR(st.st_mode)) return unlinkat(dirfd, name, 0) == 0 || errno == ENOENT ? 0 : errno;
   if (st.st_dev != dev) return EXDEV;
   int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0 && errno == EACCES && fchmodat(dirfd, name, 0700, 0) == 0)
-    fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0 && errno == EACCES) {
+    // An unreadable directory: make it ours to read — that directory, never what a link
+    // put in its place since it was looked at points to.
+    int path = openat(dirfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    char proc[64];
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d", path);
+    if (path >= 0 && chmod(proc, 0700) == 0) fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (path >= 0) close(path);
+  }
   if (fd < 0) return errno;
   DIR* dir = fdopendir(fd);
   if (!dir) {

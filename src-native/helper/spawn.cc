@@ -19,7 +19,7 @@ static std::string ns_names(int flags) {
   std::string out;
   const struct { int flag; const char* name; } names[] = {
       {CLONE_NEWUSER, "user"}, {CLONE_NEWNS, "mount"}, {CLONE_NEWPID, "pid"},
-      {CLONE_NEWUTS, "uts"},   {CLONE_NEWIPC, "ipc"},  {CLONE_NEWNET, "net"}};
+      {CLONE_NEWUTS, "uts"},   {CLONE_NEWIPC, "ipc"},  {CLONE_NEWNET, "net"}, {CLONE_NEWCGROUP, "cgroup"}};
   for (const auto& n : names)
     if (flags & n.flag) out += (out.empty() ? "" : ",") + std::string(n.name);
   return out;
@@ -71,6 +71,34 @@ static void write_map(const std::string& path, const std::string& text) {
   if (fd < 0) fail("open", path, errno);
   if (write(fd, text.data(), text.size()) != ssize_t(text.size())) fail("write", path, errno);
   close(fd);
+}
+
+int idmap_userns_fd(const std::vector<IdRange>& map) {
+  int go[2];
+  if (pipe2(go, O_CLOEXEC) != 0) fail("pipe2", "", errno);
+  pid_t holder = sys_clone(CLONE_NEWUSER);
+  if (holder < 0) fail("clone", "user (id mapping of mounts)", errno);
+  if (holder == 0) {
+    // Only holds the namespace until the parent has opened it.
+    close(go[1]);
+    char byte;
+    while (read(go[0], &byte, 1) < 0 && errno == EINTR) {
+    }
+    _exit(0);
+  }
+  close(go[0]);
+  std::string proc = "/proc/" + std::to_string(holder);
+  std::string text;
+  for (const IdRange& r : map)
+    text += std::to_string(r.inside) + " " + std::to_string(r.outside) + " " + std::to_string(r.count) + "\n";
+  write_map(proc + "/uid_map", text);
+  write_map(proc + "/gid_map", text);
+  int fd = open((proc + "/ns/user").c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) fail("open", proc + "/ns/user", errno);
+  close(go[1]);
+  while (waitpid(holder, nullptr, 0) < 0 && errno == EINTR) {
+  }
+  return fd;
 }
 
 void join_cgroup(const std::string& dir, pid_t pid) { write_map(dir + "/cgroup.procs", std::to_string(pid)); }

@@ -2,6 +2,9 @@
 #pragma once
 #include <sys/types.h>
 
+#include <string>
+#include <vector>
+
 #include "helper/plan.h"
 
 namespace coop {
@@ -18,6 +21,9 @@ pid_t clone_mapped(const Plan& plan, int flags, int* netns_fd = nullptr);
 // namespaces, which the outer namespace owns: coop's mounts can no longer be unmounted,
 // moved or made writable, and copies of them in new mount namespaces are locked.
 void nest_user_namespace(const Plan& plan);
+
+// A user namespace with `map` as its uid and gid maps, for id-mapped mounts (an fd).
+int idmap_userns_fd(const std::vector<IdRange>& map);
 
 // Moves process `pid` into the cgroup v2 directory `dir` (its limits then apply).
 void join_cgroup(const std::string& dir, pid_t pid);

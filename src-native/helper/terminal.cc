@@ -12,6 +12,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <string>
@@ -110,11 +111,18 @@ int relay_terminal(int master, pid_t pid, int control_fd) {
   bool input_open = true;
   bool hung_up = false;
   std::string control;
+  // Input waiting for the box's terminal: at most kInputMax is read ahead, so that a box that
+  // does not read leaves it in our stdin pipe (and the daemon pauses that client) instead of
+  // blocking the relay — output, window sizes and signals keep flowing meanwhile.
+  std::string input;
+  const size_t kInputMax = 65536;
   int status = 0;
   bool exited = false;
   char buf[65536];
   for (;;) {
-    struct pollfd fds[4] = {{sfd, POLLIN, 0}, {hung_up ? -1 : master, POLLIN, 0}, {input_open ? 0 : -1, POLLIN, 0}, {hung_up ? -1 : control_fd, POLLIN, 0}};
+    short master_events = short(POLLIN | (input.empty() ? 0 : POLLOUT));
+    bool want_input = input_open && input.size() < kInputMax;
+    struct pollfd fds[4] = {{sfd, POLLIN, 0}, {hung_up ? -1 : master, master_events, 0}, {want_input ? 0 : -1, POLLIN, 0}, {hung_up ? -1 : control_fd, POLLIN, 0}};
     // After a hang-up the command gets 5 s to end before it is killed.
     // After the command ended, its last output may still be on its way through the terminal
     // (the kernel moves slave writes to the master asynchronously): read until the terminal
@@ -127,34 +135,42 @@ int relay_terminal(int master, pid_t pid, int control_fd) {
       continue;
     }
     if (hung_up && exited) break;
-    bool master_done = false;
+    bool master_done = false, got_output = false;
     if (!hung_up && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
       ssize_t n = read(master, buf, sizeof buf);
       if (n > 0) {
         write_all(1, buf, size_t(n));
-        continue;  // output first: it must all be out before the command's end is reported
+        got_output = true;
+      } else {
+        master_done = n == 0 || (n < 0 && errno == EIO);
       }
-      master_done = n == 0 || (n < 0 && errno == EIO);
     }
-    // Once the command has ended: stop when its terminal has nothing more to give.
-    if (exited && (master_done || ready <= 0)) break;
+    // Once the command has ended: stop when its terminal has nothing more to give (all of its
+    // output is out before the command's end is reported).
+    if (exited && !got_output && (master_done || ready <= 0)) break;
     if (!hung_up && control_fd >= 0 && (fds[3].revents & (POLLIN | POLLHUP | POLLERR)) && !read_control(control_fd, master, &control)) {
       input_open = false;  // the daemon is gone: hang up as below
       hung_up = true;
       close(master);
       continue;
     }
-    if (input_open && (fds[2].revents & (POLLIN | POLLHUP | POLLERR))) {
-      ssize_t n = read(0, buf, sizeof buf);
+    if (want_input && (fds[2].revents & (POLLIN | POLLHUP | POLLERR))) {
+      ssize_t n = read(0, buf, std::min(sizeof buf, kInputMax - input.size()));
       if (n > 0) {
-        write_all(master, buf, size_t(n));
+        input.append(buf, size_t(n));
       } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
         // Our own terminal is gone (its holder, e.g. the daemon, died): hang up the
         // command's terminal as a real one would, so the command does not linger unseen.
         input_open = false;
         hung_up = true;
         close(master);
+        continue;
       }
+    }
+    if (!hung_up && !input.empty()) {
+      ssize_t n = write(master, input.data(), input.size());
+      if (n > 0) input.erase(0, size_t(n));
+      else if (n < 0 && errno != EAGAIN && errno != EINTR) input.clear();  // no terminal to take it
     }
     if (fds[0].revents & POLLIN) {
       struct signalfd_siginfo si;

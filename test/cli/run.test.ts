@@ -7,10 +7,11 @@ import * as assert from 'uvu/assert';
 import { busyboxRootfs } from '../helpers/busybox.js';
 import { COOP, coop } from '../helpers/cli.js';
 import { tmp } from '../helpers/tmp.js';
+import { trustEnv, trustProject } from '../helpers/trust.js';
 
 const home = tmp('coop-home-');
 const ws = tmp('coop-ws-');
-const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/', COOP_HOME: home, XDG_CONFIG_HOME: tmp() };
+const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/', COOP_HOME: home, ...trustEnv };
 const inWs = { cwd: ws, env };
 
 test('runs a command in a sandbox: uid 0, own hostname, the workspace', async () => {
@@ -86,6 +87,7 @@ test('a malformed coop.toml stops coop run before anything starts', async () => 
 test('a dir: image from coop.toml', async () => {
   const dir = tmp();
   writeFileSync(join(dir, 'coop.toml'), `[sandbox]\nimage = "dir:${busyboxRootfs()}"\n`);
+  trustProject(dir);
   const r = await coop(['run', '--', 'cat', '/etc/marker'], { cwd: dir, env });
   assert.is(r.stdout, 'rootfs original\n', r.stderr);
 });
@@ -94,6 +96,7 @@ test('a secret from the environment reaches the box and nothing else', async () 
   const secret = `sk-ant-test-${process.pid}-${Date.now()}`;
   const dir = tmp();
   writeFileSync(join(dir, 'coop.toml'), '[env]\nANTHROPIC_API_KEY = "$TEST_SECRET"\n');
+  trustProject(dir);
   const check = 'printf %s "$ANTHROPIC_API_KEY" | sha256sum | cut -c1-64; sleep 0.5';
   const child = coop(['run', '--', 'sh', '-c', check], { cwd: dir, env: { ...env, TEST_SECRET: secret } });
   // While the box runs, and after: no file under $COOP_HOME holds the secret.

@@ -60,7 +60,7 @@ test('command-line flags win over every file', () => {
 test('relative paths resolve against the file that declared them', () => {
   const { ws, g } = setup('[sandbox]\nmounts = ["./gdata:/g"]\n', '[sandbox]\nimage = "dir:./rootfs"\nmounts = ["./data:/d:ro", "~/.gitconfig:~/.gitconfig"]\n[workspace]\nmount = "./src"\n');
   const home = '/home/someone';
-  const { config, workspace } = loadConfig({ cwd: ws, globalPath: g, env: {}, home });
+  const { config, workspace } = loadConfig({ cwd: ws, globalPath: g, env: {}, home, trust: false });
   assert.is(config.sandbox.image, `dir:${join(ws, 'rootfs')}`);
   assert.equal(config.sandbox.mounts, [`${join(g, '..', 'gdata')}:/g`, `${join(ws, 'data')}:/d:ro`, `${home}/.gitconfig:~/.gitconfig`]);
   assert.is(workspace, join(ws, 'src'));
@@ -81,7 +81,7 @@ test('the project is found from a subdirectory; -w and --config choose explicitl
 
 test('$NAME and ${NAME} expand from the caller environment; $$ is a dollar; unset warns', () => {
   const { ws } = setup(null, '[env]\nA = "$X"\nB = "pre-${X}-post"\nC = "$$X cost $5"\nD = "$MISSING"\n');
-  const r = loadConfig({ cwd: ws, globalPath: null, env: { X: 'v' } });
+  const r = loadConfig({ cwd: ws, globalPath: null, env: { X: 'v' }, trust: false });
   assert.equal(r.config.env, { A: 'v', B: 'pre-v-post', C: '$X cost $5', D: '' });
   assert.equal(r.warnings, [`${join(ws, 'coop.toml')}:5: env.D: $MISSING is not set in your environment; using ""`]);
 });
@@ -89,14 +89,14 @@ test('$NAME and ${NAME} expand from the caller environment; $$ is a dollar; unse
 test('secrets appear in no warning, error or redacted view', () => {
   const secret = 'sk-test-SECRET-42';
   const { ws } = setup(null, '[env]\nANTHROPIC_API_KEY = "$TEST_SECRET"\nOTHER = "${NOPE}"\n[sandbox]\npackages = { brew = ["x"] }\n');
-  const r = loadConfig({ cwd: ws, globalPath: null, env: { TEST_SECRET: secret } });
+  const r = loadConfig({ cwd: ws, globalPath: null, env: { TEST_SECRET: secret }, trust: false });
   assert.is(r.config.env.ANTHROPIC_API_KEY, secret);
   assert.not.match(r.warnings.join('\n'), secret);
   assert.is(r.warnings.length, 2);
   assert.not.match(JSON.stringify(redactConfig(r.config)), secret);
   writeFileSync(join(ws, 'coop.toml'), `[env]\nK = "$TEST_SECRET"\nBAD = "\${"\n`);
   try {
-    loadConfig({ cwd: ws, globalPath: null, env: { TEST_SECRET: secret } });
+    loadConfig({ cwd: ws, globalPath: null, env: { TEST_SECRET: secret }, trust: false });
     assert.unreachable();
   } catch (e) {
     assert.instance(e, ConfigError);

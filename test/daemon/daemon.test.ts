@@ -130,6 +130,7 @@ if (process.getuid!() === 0) {
     const out = execFileSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-e', script, join(t.home, 'sock'), hello], { encoding: 'utf8' });
     assert.match(out, /^(closed:|error:)/);
     assert.not.match(out, /closed:\d/); // not a byte of answer
+    chmodSync(join(t.home, 'sock'), 0o600); // (a client refuses a socket others can write to)
     const ok = await t.cli(['ls']);
     assert.is(ok.code, 0, ok.stderr);
   });

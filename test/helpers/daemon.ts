@@ -7,16 +7,20 @@ import { loadConfig } from '../../lib/config/load.js';
 import type { AttachStream } from '../../lib/client/attach.js';
 import { coop, type CliResult } from './cli.js';
 import { tmp } from './tmp.js';
+import { trustEnv, trustProject } from './trust.js';
 
 export class TestCoop {
-  readonly home = tmp('coop-home-');
+  readonly home: string;
   readonly workspace: string;
   readonly env: NodeJS.ProcessEnv;
 
-  constructor(toml = '[sandbox]\nagent = "sh"\n[session]\nrestart_delay_ms = 100\n') {
+  /** opts.homeInWorkspace: $COOP_HOME inside the workspace (what a box must still not reach). */
+  constructor(toml = '[sandbox]\nagent = "sh"\n[session]\nrestart_delay_ms = 100\n', opts: { homeInWorkspace?: boolean } = {}) {
     this.workspace = tmp('coop-ws-');
+    this.home = opts.homeInWorkspace ? join(this.workspace, 'coop-home') : tmp('coop-home-');
     writeFileSync(join(this.workspace, 'coop.toml'), toml);
-    this.env = { PATH: process.env.PATH, HOME: process.env.HOME, COOP_HOME: this.home, COOP_DAEMON_IDLE_MS: '600000', TERM: 'xterm' };
+    trustProject(this.workspace); // the test wrote it
+    this.env = { PATH: process.env.PATH, HOME: process.env.HOME, ...trustEnv, COOP_HOME: this.home, COOP_DAEMON_IDLE_MS: '600000', TERM: 'xterm' };
   }
 
   /** The CLI, in the workspace unless cwd is given. */

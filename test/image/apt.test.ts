@@ -11,6 +11,7 @@ import * as assert from 'uvu/assert';
 import { canMapRange } from '../../lib/sandbox/userns.js';
 import { coop } from '../helpers/cli.js';
 import { tmp } from '../helpers/tmp.js';
+import { trustEnv, trustProject } from '../helpers/trust.js';
 
 const MIRROR = process.env.COOP_TEST_DEBIAN_MIRROR ?? 'http://deb.debian.org/debian';
 const isRoot = process.getuid?.() === 0;
@@ -50,9 +51,9 @@ test.before(async () => {
 function project(extra: string): string {
   const ws = tmp('coop-ws-');
   writeFileSync(join(ws, 'coop.toml'), `[sandbox]\nimage = "oci:${layout}:bookworm"\n${extra}`);
-  return ws;
+  return trustProject(ws);
 }
-const env = () => ({ PATH: process.env.PATH!, HOME: process.env.HOME!, COOP_HOME: home });
+const env = () => ({ PATH: process.env.PATH!, HOME: process.env.HOME!, ...trustEnv, COOP_HOME: home });
 
 maybe('packages.apt installs into the built rootfs; boxes run what it installed', async () => {
   const ws = project('packages = { apt = ["hello"] }\n');

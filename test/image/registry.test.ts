@@ -16,6 +16,7 @@ import { COOP, coop } from '../helpers/cli.js';
 import { Tmux } from '../helpers/tmux.js';
 import { AuthProxy, hostArch, Layout, TestRegistry, UmociLayout } from '../helpers/registry.js';
 import { tmp } from '../helpers/tmp.js';
+import { trustEnv, trustProject } from '../helpers/trust.js';
 
 const registry = new TestRegistry();
 const layout = new Layout();
@@ -77,9 +78,9 @@ test.after(() => {
 function project(image: string, extra = ''): string {
   const ws = tmp('coop-ws-');
   writeFileSync(join(ws, 'coop.toml'), `[sandbox]\nimage = "${image}"\n${extra}`);
-  return ws;
+  return trustProject(ws);
 }
-const env = (more: Record<string, string> = {}) => ({ PATH: process.env.PATH!, HOME: process.env.HOME!, COOP_HOME: home, ...more });
+const env = (more: Record<string, string> = {}) => ({ PATH: process.env.PATH!, HOME: process.env.HOME!, ...trustEnv, COOP_HOME: home, ...more });
 
 test('coop build pulls from the registry, runs setup with [i/N] headers, and boxes use the rootfs', async () => {
   const ws = project(`${registry.host}/test/busybox:latest`, 'setup = ["echo built > /etc/setup-ran", "cat /etc/image-note"]\n');

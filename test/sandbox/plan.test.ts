@@ -40,7 +40,7 @@ test('an image box: overlay root first, then /proc, /dev, the workspace, mounts,
   const git = plan.ops[at('/home/coop/.gitconfig')]!;
   assert.equal(git, { op: 'mount', fstype: '', source: '/h/.gitconfig', target: '/home/coop/.gitconfig', data: '', flags: ['bind', 'rec', 'ro'] });
   assert.equal(volumes, [{ dir: '/h/.coop/volumes/cfg', seed: '/h/.claude' }]);
-  assert.equal(plan.namespaces, ['user', 'mount', 'pid', 'uts', 'ipc', 'net']);
+  assert.equal(plan.namespaces, ['user', 'mount', 'pid', 'uts', 'ipc', 'cgroup', 'net']);
   assert.is(plan.loopback, true);
   assert.is(plan.hostname, 'web');
   assert.is(plan.root, '/h/.coop/sessions/web/root');
@@ -114,7 +114,7 @@ test('kernel knobs: /proc/sys and friends re-bound read-only in place, secrets o
   assert.equal(sys.flags, ['bind', 'self', 'rec', 'ro', 'nosuid', 'nodev', 'noexec', 'ifexists']);
   const kcore = ops.find((o) => o.target === '/proc/kcore')!;
   assert.is(kcore.source, '/dev/null');
-  assert.ok(kcore.flags.includes('ifexists') && kcore.flags.includes('ro'));
+  assert.equal(kcore.flags, ['bind', 'ifexists']);
   assert.ok(ops.some((o) => o.target === '/proc/acpi' && o.fstype === 'tmpfs' && o.flags.includes('ro')));
   const sysfs = ops.find((o) => o.target === '/sys')!;
   assert.ok(sysfs.flags.includes('ro'));
@@ -142,6 +142,23 @@ test('nested /proc: an unmasked /proc buried under /tmp for ordinary users, none
   const t = targets(spec());
   assert.ok(t.indexOf('/tmp/.coop-proc') > t.indexOf('/proc') && t.indexOf('/tmp/.coop-proc') < t.indexOf('/tmp'));
   assert.not.ok(targets(spec({ nestedProc: false })).includes('/tmp/.coop-proc'));
+});
+
+test('a root caller: host directories through id-mapped copies, setid and cgroup namespaces refused', () => {
+  const ROOT: IdMapping = { uid: [{ inside: 0, outside: 0, count: 1 }], gid: [{ inside: 0, outside: 0, count: 1 }], tools: null, setgroups: 'allow' };
+  const layout = { entries: [{ name: 'usr', kind: 'overlay' as const }, { name: 'opt', kind: 'bind' as const }], secrets: [] };
+  const { plan } = planBox(spec({ idmap: ROOT, rootfs: { kind: 'host', layout }, hideHostRoot: true }));
+  assert.equal(plan.hardening, ['no-setid', 'no-cgroupns']);
+  assert.equal(plan.idmapTree, [{ inside: 0, outside: 65534, count: 1 }]);
+  const copies = plan.stage.filter((o) => o.op === 'idmapped');
+  assert.equal(copies, [
+    { op: 'idmapped', source: '/usr', path: '/h/.coop/sessions/web/host/usr', recursive: false },
+    { op: 'idmapped', source: '/opt', path: '/h/.coop/sessions/web/host/opt', recursive: true },
+  ]);
+  const usr = plan.ops.find((o) => o.op === 'mount' && o.target === '/usr');
+  assert.match((usr as { data: string }).data, /lowerdir=\/h\/\.coop\/sessions\/web\/host\/usr,/);
+  assert.equal(planBox(spec()).plan.hardening, []);
+  assert.is(planBox(spec()).plan.idmapTree, undefined);
 });
 
 test.run();

@@ -8,6 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { CoopConfig } from '../../lib/config/types.js';
 import { runCaptured } from '../helpers/box.js';
+import { coop } from '../helpers/cli.js';
 import { testConfig } from '../helpers/config.js';
 import { tmp } from '../helpers/tmp.js';
 import { httpServer, ownAddress } from './peers.js';
@@ -67,6 +68,15 @@ test('direct connections fail at once: loopback is the box\'s own, and there is 
 test("in-box root cannot change the box's network", async () => {
   const r = await inBox(`id -u; ip route add default dev lo 2>&1; ip link set lo down 2>&1; ip addr add 10.9.9.9/24 dev lo 2>&1; ip -br link | cut -d' ' -f1 | tr '\\n' ' '; curl -sS http://allowed.coop-test:${port}/`, network());
   assert.is(r.stdout, '0\n' + 'RTNETLINK answers: Operation not permitted\n'.repeat(3) + 'lo allowed-server\n');
+});
+
+test('coop run --allow (repeatable) puts the box behind the proxy', async () => {
+  const env = { PATH: process.env.PATH, HOME: process.env.HOME, COOP_HOME: home };
+  const r = await coop(['run', '--allow', 'one.coop-test', '--allow', '*.two.coop-test', '--', 'sh', '-c',
+    'echo "$HTTPS_PROXY"; ip -br link | cut -d" " -f1; curl -s -o /dev/null -w "%{http_connect}\\n" -p http://three.coop-test/; true'], { cwd: ws, env });
+  assert.is(r.code, 0, r.stderr);
+  assert.is(r.stdout, 'http://127.0.0.1:3128\nlo\n403\n');
+  assert.match(r.stderr, '[coop blocked CONNECT three.coop-test:80: "three.coop-test" is not in network.allow.');
 });
 
 test('npm install through the allowlisted registry', async () => {

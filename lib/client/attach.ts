@@ -3,10 +3,11 @@
 import { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import { encodeControl, encodeData, MAX_FRAME } from '../ipc/frames.js';
-import type { DaemonControl } from '../ipc/messages.js';
+import type { DaemonControl, ExitReason } from '../ipc/messages.js';
 
 export interface AttachEvents {
-  pty_exited: (e: { code: number | null; signal: string | null }) => void;
+  pty_exited: (e: { code: number | null; signal: string | null; reason?: ExitReason }) => void;
+  replayed: () => void;
   pty_restarting: (e: { delay_ms: number }) => void;
   detached: (e: { reason?: string }) => void;
   lagged: (e: { dropped_bytes: number }) => void;
@@ -16,6 +17,8 @@ export interface AttachEvents {
 export class AttachStream extends Duplex {
   /** Why the stream ended, once it has: the last `pty_exited` or `detached` event. */
   ending: DaemonControl | null = null;
+  /** The PTY's size when its scrollback was taken, if the daemon said (render the replay at it). */
+  ptySize: { cols: number; rows: number } | null = null;
 
   constructor(private readonly socket: Socket) {
     super({ allowHalfOpen: false });

@@ -11,6 +11,11 @@ export { AttachStream, type AttachEvents } from './attach.js';
 export { Connection } from './connection.js';
 export { connectDaemon, daemonEntry, type ConnectOptions } from './daemon.js';
 
+function withSize(stream: AttachStream, response: Record<string, unknown>): AttachStream {
+  if (typeof response.cols === 'number' && typeof response.rows === 'number') stream.ptySize = { cols: response.cols, rows: response.rows };
+  return stream;
+}
+
 export class Client {
   private constructor(
     private readonly conn: Connection,
@@ -36,11 +41,17 @@ export class Client {
   async kill(target: { session: string } | { all: true }, force = false): Promise<string[]> {
     return (await this.conn.request({ cmd: 'kill', ...target, force })).killed;
   }
-  async restart(session: string, pty = 0, config?: CoopConfig): Promise<void> {
-    await this.conn.request({ cmd: 'restart', session, pty, config });
+  /** Restarts a PTY; resolves with the changed settings only a new box applies (for the agent with a config). */
+  async restart(session: string, pty = 0, config?: CoopConfig): Promise<string[]> {
+    return (await this.conn.request({ cmd: 'restart', session, pty, config })).needs_box ?? [];
   }
   async logs(session: string, pty = 0, lines?: number): Promise<Buffer> {
     return Buffer.from((await this.conn.request({ cmd: 'logs', session, pty, lines })).data ?? []);
+  }
+  /** A PTY's whole scrollback and its size (to render it at). */
+  async scrollback(session: string, pty = 0): Promise<{ data: Buffer; cols: number; rows: number }> {
+    const r = await this.conn.request({ cmd: 'logs', session, pty });
+    return { data: Buffer.from(r.data ?? []), cols: r.cols ?? 80, rows: r.rows ?? 24 };
   }
   async ptyLs(session: string): Promise<PtyRow[]> {
     return (await this.conn.request({ cmd: 'pty_ls', session })).ptys;
@@ -65,20 +76,22 @@ export class Client {
   /** Attaches to a PTY on a connection of its own. */
   async attach(req: { session: string; pty?: number; cols: number; rows: number; readonly?: boolean; filtered?: boolean }): Promise<AttachStream> {
     const c = await this.streamConnection();
-    return (await c.openStream({ cmd: 'attach', pty: 0, ...req })).stream;
+    const { response, stream } = await c.openStream({ cmd: 'attach', pty: 0, ...req });
+    return withSize(stream, response);
   }
 
   /** Opens (or reuses) a shell PTY and attaches to it; resolves with its id and the stream. */
-  async shell(req: { session: string; command?: string; new?: boolean; cols: number; rows: number; term?: string }): Promise<{ pty: number; stream: AttachStream }> {
+  async shell(req: { session: string; command?: string; new?: boolean; cols: number; rows: number; term?: string; cwd?: string; plain?: boolean }): Promise<{ pty: number; stream: AttachStream }> {
     const c = await this.streamConnection();
     const { response, stream } = await c.openStream({ cmd: 'shell', ...req });
-    return { pty: response.pty as number, stream };
+    return { pty: response.pty as number, stream: withSize(stream, response) };
   }
 
   /** Follows a PTY's output (read-only), after its last `lines` lines or the whole scrollback. */
   async follow(session: string, pty = 0, lines?: number): Promise<AttachStream> {
     const c = await this.streamConnection();
-    return (await c.openStream({ cmd: 'logs', session, pty, follow: true, lines })).stream;
+    const { response, stream } = await c.openStream({ cmd: 'logs', session, pty, follow: true, lines });
+    return withSize(stream, response);
   }
 
   private streamConnection(): Promise<Connection> {

@@ -66,6 +66,8 @@ export function wideningKeys(layer: Layer, workspace: string, home: string): Wid
     else if (!isInside(m.host, workspace)) add('sandbox.mounts', `mounts ${shown(m.host)} at ${m.box}, outside the workspace`);
   }
   if (sandbox.seccomp === 'off') add('sandbox.seccomp', "turns off coop's system-call filter");
+  const ca = sandbox.ca_certs;
+  if (typeof ca === 'string' && ca && ca !== 'host' && !isInside(ca, workspace)) add('sandbox.ca_certs', `gives boxes and builds the file ${shown(ca)}, outside the workspace`);
   const network = layer.values.network ?? {};
   for (const entry of (network.ports as string[] | undefined) ?? []) {
     const p = parsePort(entry);

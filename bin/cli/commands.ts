@@ -234,18 +234,20 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     path: ['run'],
-    usage: 'run [--image X] [--network M] [-w DIR] [--] CMD...',
+    usage: 'run [--image X] [--network M] [--allow DOMAIN]... [-w DIR] [--] CMD...',
     describe: 'Run one command in a fresh box and remove the box afterwards (no daemon; for scripts and CI)',
     options: [
       { name: 'image', type: 'string', placeholder: 'IMAGE', describe: 'Image for this run (e.g. host, dir:./rootfs)' },
-      { name: 'network', type: 'string', placeholder: 'MODE', describe: 'Network mode: host or none' },
+      { name: 'network', type: 'string', placeholder: 'MODE', describe: 'Network mode: host, private (its own network, with a way out) or none (loopback only)' },
+      { name: 'allow', type: 'string', placeholder: 'DOMAIN', repeatable: true, describe: 'Reach only these names ("*.example.com" too), through coop\'s proxy; adds to network.allow (repeatable)' },
       { name: 'workspace', alias: 'w', type: 'string', placeholder: 'DIR', describe: 'Workspace directory (default: the project of the current directory)' },
       ...imageOptions,
     ],
     rest: { name: 'CMD', describe: 'The command and its arguments', required: true },
     examples: [
       ['coop run -- make test', 'Run the tests in a sandbox'],
-      ['coop run --network none -- npm ci', 'Install dependencies without network access'],
+      ['coop run --network none -- npm test', 'Run the tests without network access'],
+      ['coop run --allow registry.npmjs.org -- npm ci', 'Install dependencies; nothing else is reachable'],
       ["coop run -w ~/src/api -- sh -c 'id; ls /workspace'", 'Use another workspace'],
     ],
     load: async () => (await import('../commands/run.js')).runCommand,

@@ -1,4 +1,4 @@
-// coop run [--image X] [--network M] [-w DIR] [--] CMD...
+// coop run [--image X] [--network M] [--allow DOMAIN]... [-w DIR] [--] CMD...
 import { constants } from 'node:os';
 import { isatty } from 'node:tty';
 import { loadConfig } from '../../lib/config/load.js';
@@ -20,7 +20,7 @@ const exitCode = (r: RunResult) => r.code ?? 128 + (constants.signals[r.signal a
 export const runCommand: Handler = async (args, ctx: CliContext) => {
   const loaded = loadConfig({
     cwd: ctx.cwd, workspace: str(args, 'workspace'), configPath: str(args, 'config'), env: ctx.env,
-    overrides: { image: str(args, 'image'), network: str(args, 'network') },
+    overrides: { image: str(args, 'image'), network: str(args, 'network'), allow: args.opts.allow as string[] | undefined },
   });
   for (const w of loaded.warnings) printWarning(ctx, w);
   await prepareImage(loaded, args, ctx);

@@ -10,7 +10,7 @@ export function defaultConfig(workspaceDir: string): CoopConfig {
     },
     workspace: { mount: workspaceDir, path: '/workspace' },
     env: {},
-    network: { mode: 'host', ports: [] },
+    network: { mode: 'host', ports: [], allow: [], dns: [], hosts: [] },
     session: { persist: [], auto_restart: true, restart_delay_ms: 1000 },
     input_filter: { ctrl_c_debounce_ms: 500, block_sequences: [] },
   };

@@ -19,6 +19,8 @@ import type { BoxMount } from '../sandbox/box-plan.js';
 export interface ConfigOverrides {
   image?: string;
   network?: NetworkMode | string;
+  /** Names the box may reach (`coop run --allow`), added to network.allow. */
+  allow?: string[];
   /** Agent command line (split like a shell would). */
   agent?: string;
   hostname?: string;
@@ -101,6 +103,7 @@ function overridesLayer(o: ConfigOverrides, cwd: string, home: string): Layer {
   set('sandbox', 'agent', o.agent);
   set('sandbox', 'hostname', o.hostname);
   set('network', 'mode', o.network);
+  set('network', 'allow', o.allow?.length ? o.allow : undefined);
   return layerFromObject(doc, 'command line', cwd, home);
 }
 

@@ -50,8 +50,20 @@ agent = "claude"
 # EDITOR = "vim"
 
 [network]
-# mode = "host"               # "host" (shared), "none" (loopback only) or "veth"
-# ports = ["8080:3000"]       # veth: host port : box port
+# mode = "host"     "host": this machine's network, all of it (its loopback services too);
+#                     the agent reaches its API with nothing to set up.
+#                   "private": a network of the box's own with a way out (pasta or
+#                     slirp4netns); your loopback services are out of reach. Use it
+#                     when the agent needs the internet, not your machine.
+#                   "none": loopback only. For work that needs no network.
+# ports = ["8080:3000"]       # private/none: box port 3000 on your 127.0.0.1:8080
+#                             # ("0.0.0.0:8080:3000" for every address of this machine)
+# allow = ["registry.npmjs.org", "*.anthropic.com", "github.com"]
+#                             # only these names, through coop's proxy (HTTP_PROXY is
+#                             # set in the box); the box has no other way out, whatever
+#                             # the mode. Refusals show in the agent's terminal.
+# dns = ["192.0.2.53"]        # private: DNS servers (default: this machine's)
+# hosts = ["api.internal=10.1.2.3"]  # fixed addresses (the box's /etc/hosts, the proxy)
 
 [session]
 # persist = [".claude"]       # directories under the in-box home kept across restarts

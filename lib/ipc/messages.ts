@@ -160,6 +160,8 @@ export interface LsRow {
   clients: { local: number; web: number; tunnel: number };
   /** What is wrong with a damaged box, and what to do. */
   problem?: string;
+  /** network.mode, published ports ("127.0.0.1:8080:3000") and network.allow of the box. */
+  network?: { mode: string; ports: string[]; allow: string[] };
 }
 
 /** A box that ended on its own lately (its init died): why, for commands that name it. */

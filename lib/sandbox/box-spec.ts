@@ -1,7 +1,7 @@
 // Configuration + request -> BoxSpec: the one place that looks at the host (users, id
 // ranges, the rootfs's accounts, canonical paths) before planning.
 import { readFileSync, realpathSync, statSync } from 'node:fs';
-import { basename, dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { CoopConfig } from '../config/types.js';
 import { configMounts } from '../config/mounts.js';
 import { canonicalPath } from '../config/widen.js';
@@ -11,6 +11,7 @@ import type { BoxMount, BoxSpec, RootfsSource } from './box-plan.js';
 import { baseAccounts, resolveShell } from './etc-files.js';
 import { currentUser, idMappingFor } from './idmap.js';
 import { isPlainDirInRoot, isExecutableInRoot } from './in-root.js';
+import { boxNetworkFor, effectiveMode } from './network.js';
 import { resolveRootfs, rootfsDirOf } from './rootfs.js';
 
 export interface BoxRequest {
@@ -116,15 +117,18 @@ export function boxSpecFor(req: BoxRequest): BoxSpec {
   const mounts = canonicalMounts(req.mounts ?? configMounts(config));
   const user = currentUser();
   const env = req.callerEnv ?? process.env;
+  const paths = sessionPaths(home, name);
+  const net = boxNetworkFor(config.network, { name, init: req.init, log: join(paths.dir, 'network.log') });
   return {
     name,
     coopHome: home,
-    paths: sessionPaths(home, name),
+    paths,
     rootfs,
     workspace: { host: workspace, path: config.workspace.path },
     mounts,
     persist: config.session.persist,
-    network: config.network.mode,
+    network: effectiveMode(config.network),
+    net,
     hostname: config.sandbox.hostname,
     user: config.sandbox.user,
     shell: resolveShell(rootDir, config.sandbox.shell, isExecutableInRoot),

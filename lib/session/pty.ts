@@ -132,7 +132,8 @@ export class SessionPty {
     for (const c of this.clients) c.output(bytes);
   }
 
-  private notice(text: string): void {
+  /** coop's own text in the PTY's output (dim notices): into the scrollback and to every client. */
+  notice(text: string): void {
     this.output(Buffer.from(text));
   }
 

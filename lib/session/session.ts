@@ -12,6 +12,7 @@ import { adoptBox, createBox, isRunning, killBox, readBoxRecord, type Box } from
 import { boxEnv } from '../sandbox/env.js';
 import { sessionPaths } from '../paths.js';
 import { PtyClient, type ClientKind } from './client.js';
+import { LineFollower } from './follow.js';
 import { SessionPty } from './pty.js';
 
 export const AGENT_PTY = 0;
@@ -64,6 +65,8 @@ export class Session {
   readonly ptys = new Map<number, SessionPty>();
   private nextId = 1;
   stopping = false;
+  /** The allowlist proxy's refusals, shown in the agent's PTY (SPEC §4.3). */
+  private refusals: LineFollower | null = null;
   private log: SessionLog = () => {};
   /** Called once when a PTY found the box's init gone. */
   onBoxGone: (() => void) | null = null;
@@ -101,6 +104,7 @@ export class Session {
     const s = new Session(box, opts.config, opts.term);
     if (opts.log) s.log = opts.log;
     s.saveRecord();
+    s.followRefusals(true);
     s.startAgent(agent, opts.cols, opts.rows);
     return s;
   }
@@ -125,7 +129,16 @@ export class Session {
     const s = new Session(box, saved.config, saved.term);
     if (log) s.log = log;
     s.startAgent(agentArgv(saved.config), 80, 24, existsSync(s.stoppedMark));
+    s.followRefusals(false);
     return s;
+  }
+
+  /** Each line the proxy adds to network.log becomes a dim notice in the agent's PTY (and so in `coop logs`). */
+  private followRefusals(fromStart: boolean): void {
+    if (!this.box.network?.allow.length) return;
+    this.refusals = new LineFollower(join(this.box.paths.dir, 'network.log'), (line) => {
+      this.ptys.get(AGENT_PTY)?.notice(`\r\n\x1b[2m[${line}]\x1b[0m\r\n`);
+    }, fromStart);
   }
 
   private startAgent(argv: string[], cols: number, rows: number, stopped = false): void {
@@ -273,6 +286,7 @@ export class Session {
     return {
       name: this.name, workspace: this.box.workspace.host, pid: this.box.pid, created: this.box.created,
       state: this.stopping ? 'stopping' : 'running', ptys: [...this.ptys.values()].map((p) => p.row()), clients,
+      ...(this.box.network ? { network: this.box.network } : {}),
     };
   }
 
@@ -284,12 +298,14 @@ export class Session {
   /** Ends every process of the box and removes its layers (persist directories stay). */
   async kill(force: boolean): Promise<void> {
     this.stopping = true;
+    this.refusals?.close();
     for (const p of this.ptys.values()) p.remove(force, 'killed');
     await killBox(this.box, { force });
   }
 
   /** The daemon is going away: clients are told, processes stay. */
   detachAll(reason: string): void {
+    this.refusals?.close();
     for (const p of this.ptys.values()) p.detachAll(reason);
   }
 }

@@ -13,7 +13,7 @@ export function testConfig(workspace: string, o: Overrides = {}): CoopConfig {
     },
     workspace: { mount: workspace, path: '/workspace', ...o.workspace },
     env: { ...o.env },
-    network: { mode: 'host', ports: [], ...o.network },
+    network: { mode: 'host', ports: [], allow: [], dns: [], hosts: [], ...o.network },
     session: { persist: [], auto_restart: true, restart_delay_ms: 1000, ...o.session },
     input_filter: { ctrl_c_debounce_ms: 500, block_sequences: [], ...o.input_filter },
   };

@@ -35,7 +35,7 @@ test.after(() => registry.close());
 
 /** Everything in the package must be under one of these. */
 const ALLOWED = [
-  'package.json', 'README.md', 'binding.gyp', 'dist/lib/', 'dist/bin/coop.cjs', 'dist/bin/coop-daemon.cjs', 'dist/web/',
+  'package.json', 'README.md', 'binding.gyp', 'dist/lib/', 'dist/bin/coop.cjs', 'dist/bin/coop-daemon.cjs', 'dist/bin/coop-proxy.cjs', 'dist/web/',
   'build/Release/coop_native.node', 'build/Release/coop-helper', 'src-native/', 'docs/',
 ];
 const REQUIRED = [

@@ -28,6 +28,8 @@
         "src-native/helper/supervise.cc",
         "src-native/helper/spawn.cc",
         "src-native/helper/create.cc",
+        "src-native/helper/network.cc",
+        "src-native/helper/relay.cc",
         "src-native/helper/rmtree.cc",
         "src-native/helper/seccomp.cc",
         "src-native/helper/self.cc"

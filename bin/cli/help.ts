@@ -9,7 +9,7 @@ export async function renderHelp(commands: CommandSpec[], command: CommandSpec |
   if (command) {
     y.usage(`coop ${command.usage}\n\n${command.describe}`);
     for (const p of command.positionals ?? []) y.positional(p.name, { describe: p.describe, type: 'string' });
-    for (const o of command.options) y.option(o.name, { alias: o.alias, type: o.type, describe: o.describe, group: 'Options:' });
+    for (const o of command.options) y.option(o.name, { alias: o.alias, type: o.repeatable ? 'array' : o.type, describe: o.describe, group: 'Options:' });
     for (const [cmd, what] of command.examples) y.example(cmd, what);
   } else {
     const prefix = partial.join(' ');

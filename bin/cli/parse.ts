@@ -48,6 +48,9 @@ export function parseArgv(argv: string[], commands: CommandSpec[]): Parsed {
       const n = Number(raw);
       if (!/^-?\d+$/.test(raw) || !Number.isSafeInteger(n)) throw new UsageError(`option ${shown} needs a whole number, got "${raw}"`, command);
       args.opts[spec.name] = n;
+    } else if (spec.repeatable) {
+      const prev = args.opts[spec.name];
+      args.opts[spec.name] = [...(Array.isArray(prev) ? prev : []), raw];
     } else args.opts[spec.name] = raw;
   };
 

@@ -8,6 +8,8 @@ export interface OptionSpec {
   describe: string;
   /** Shown in help for string/number options, e.g. DIR. */
   placeholder?: string;
+  /** A string option given any number of times: its values as an array. */
+  repeatable?: boolean;
 }
 
 export interface PositionalSpec {
@@ -19,7 +21,7 @@ export interface PositionalSpec {
 /** Parsed arguments handed to a command. */
 export interface Args {
   /** Options by long name (absent when not given). */
-  opts: Record<string, string | number | boolean | undefined>;
+  opts: Record<string, string | string[] | number | boolean | undefined>;
   positionals: string[];
   /** Words after the command's positionals or after `--` (commands with `rest`). */
   rest: string[];

@@ -23,12 +23,32 @@ function agentState(r: LsRow): string {
   return r.ptys.find((p) => p.role === 'agent')?.state ?? 'none';
 }
 
+/** "private", "none +3 allowed", "private :8080" (ports published on loopback show as :PORT). */
+function networkCell(r: LsRow): string {
+  const n = r.network;
+  if (!n) return '-';
+  const ports = n.ports.map((p) => (p.startsWith('127.0.0.1:') ? `:${p.split(':')[1]}` : p.split(':').slice(0, 2).join(':')));
+  return [n.mode, ...ports, ...(n.allow.length ? [`+${n.allow.length} allowed`] : [])].join(' ');
+}
+
+/** The network of a box in words, for `coop status`. */
+function networkLine(r: LsRow): string | null {
+  const n = r.network;
+  if (!n) return null;
+  const ports = n.ports.map((p) => {
+    const [addr, host, box] = p.split(':');
+    return `${addr}:${host} -> box port ${box}`;
+  });
+  return `Network ${n.mode}` + (ports.length ? `; published ${ports.join(', ')}` : '') +
+    (n.allow.length ? `; only through coop's proxy to ${n.allow.join(', ')}` : '') + '\n';
+}
+
 function lsTable(rows: LsRow[]): string {
   return table([
-    ['NAME', 'AGENT', 'SHELLS', 'CLIENTS', 'AGE', 'WORKSPACE'],
+    ['NAME', 'AGENT', 'SHELLS', 'CLIENTS', 'AGE', 'NETWORK', 'WORKSPACE'],
     ...rows.map((r) => [
       r.name, agentState(r), String(r.ptys.filter((p) => p.role === 'shell').length),
-      String(r.clients.local + r.clients.web + r.clients.tunnel), age(r.created), r.workspace,
+      String(r.clients.local + r.clients.web + r.clients.tunnel), age(r.created), networkCell(r), r.workspace,
     ]),
   ]) + rows.filter((r) => r.problem).map((r) => `${r.name}: ${r.problem}\n`).join('');
 }
@@ -62,6 +82,7 @@ export const statusCommand: Handler = async (args, ctx) => {
     if (!box) ctx.stdout.write(`No box for ${ctx.cwd}.\n`);
     else {
       ctx.stdout.write(`Box ${box.name} (init pid ${box.pid}, up ${age(box.created)}), workspace ${box.workspace}\n`);
+      ctx.stdout.write(networkLine(box) ?? '');
       ctx.stdout.write(table([['PTY', 'ROLE', 'STATE', 'PID', 'COMMAND'], ...box.ptys.map((p) => [String(p.id), p.role, p.state, String(p.pid ?? '-'), p.command])]));
     }
     ctx.stdout.write(`Daemon pid ${daemon.pid}, coop ${daemon.version}, ${daemon.sessions} box(es), ${daemon.clients} client(s)\n`);

@@ -1,8 +1,9 @@
-// coop run [--image X] [--network M] [-w DIR] [--] CMD...
+// coop run [--image X] [--network M] [--allow DOMAIN]... [-w DIR] [--] CMD...
 import { constants } from 'node:os';
 import { isatty } from 'node:tty';
 import { loadConfig } from '../../lib/config/load.js';
 import { parseMountEntry } from '../../lib/config/mounts.js';
+import { withCaCerts } from '../../lib/sandbox/ca-certs.js';
 import { run, type RunResult } from '../../lib/sandbox/run.js';
 import { printError, printWarning } from '../cli/output.js';
 import type { Args, CliContext, Handler } from '../cli/spec.js';
@@ -19,12 +20,13 @@ const exitCode = (r: RunResult) => r.code ?? 128 + (constants.signals[r.signal a
 export const runCommand: Handler = async (args, ctx: CliContext) => {
   const loaded = loadConfig({
     cwd: ctx.cwd, workspace: str(args, 'workspace'), configPath: str(args, 'config'), env: ctx.env,
-    overrides: { image: str(args, 'image'), network: str(args, 'network') },
+    overrides: { image: str(args, 'image'), network: str(args, 'network'), allow: args.opts.allow as string[] | undefined },
   });
   for (const w of loaded.warnings) printWarning(ctx, w);
   await prepareImage(loaded, args, ctx);
-  const mounts = loaded.config.sandbox.mounts.map((m) => parseMountEntry(m, loaded.workspace));
-  const base = { cmd: args.rest, config: loaded.config, mounts, env: ctx.env };
+  const config = withCaCerts(loaded.config);
+  const mounts = config.sandbox.mounts.map((m) => parseMountEntry(m, loaded.workspace));
+  const base = { cmd: args.rest, config, mounts, env: ctx.env };
 
   // On a terminal the command gets a terminal inside the box (never the user's own).
   const terminal = isatty(0) && isatty(1);

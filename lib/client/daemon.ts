@@ -10,6 +10,14 @@ import { coopHome as defaultHome, daemonPaths } from '../paths.js';
 import { Connection } from './connection.js';
 import { checkCoopHome } from './safe-path.js';
 
+/**
+ * Where Client.connect finds the daemon: `coopHome` (default $COOP_HOME or ~/.coop), its
+ * `socket`, whether to `spawn` it when none answers (default true), and the `env` to take
+ * COOP_HOME and the daemon's PATH, HOME and LANG from.
+ *
+ * @example
+ *   const client = await Client.connect({ coopHome: '/tmp/coop-ci', spawn: false } satisfies ConnectOptions);
+ */
 export interface ConnectOptions {
   /** State directory (default $COOP_HOME or ~/.coop). */
   coopHome?: string;

@@ -7,9 +7,9 @@ type Kind = 'string' | 'strings' | 'boolean' | 'count' | 'agent' | 'packages' | 
 
 const SHAPE: Record<string, Record<string, Kind>> = {
   sandbox: { image: 'string', agent: 'agent', args: 'strings', shell: 'string', user: 'string', hostname: 'string', setup: 'strings', packages: 'packages', mounts: 'strings',
-    seccomp: 'seccomp', tmpfs_size: 'size', memory: 'size?', pids: 'count' },
+    seccomp: 'seccomp', tmpfs_size: 'size', memory: 'size?', pids: 'count', ca_certs: 'string' },
   workspace: { mount: 'string', path: 'string' },
-  network: { mode: 'mode', ports: 'strings' },
+  network: { mode: 'mode', ports: 'strings', allow: 'strings', dns: 'strings', hosts: 'strings' },
   session: { persist: 'strings', auto_restart: 'boolean', restart_delay_ms: 'count' },
   input_filter: { ctrl_c_debounce_ms: 'count', block_sequences: 'strings' },
 };
@@ -33,7 +33,7 @@ function check(kind: Kind, v: unknown): string | null {
     case 'agent':
       return v === null || (strings(v) && (v as string[]).length > 0) ? null : 'null or a non-empty array of strings';
     case 'mode':
-      return v === 'host' || v === 'none' || v === 'veth' ? null : '"host", "none" or "veth"';
+      return v === 'host' || v === 'none' || v === 'private' ? null : '"host", "none" or "private"';
     case 'seccomp':
       return v === 'default' || v === 'off' ? null : '"default" or "off"';
     case 'size':

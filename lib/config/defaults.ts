@@ -6,11 +6,11 @@ export function defaultConfig(workspaceDir: string): CoopConfig {
   return {
     sandbox: {
       image: 'host', agent: null, args: [], shell: 'bash', user: 'coop', hostname: '',
-      setup: [], packages: {}, mounts: [], seccomp: 'default', tmpfs_size: '1g', memory: '', pids: 0,
+      setup: [], packages: {}, mounts: [], seccomp: 'default', tmpfs_size: '1g', memory: '', pids: 0, ca_certs: '',
     },
     workspace: { mount: workspaceDir, path: '/workspace' },
     env: {},
-    network: { mode: 'host', ports: [] },
+    network: { mode: 'host', ports: [], allow: [], dns: [], hosts: [] },
     session: { persist: [], auto_restart: true, restart_delay_ms: 1000 },
     input_filter: { ctrl_c_debounce_ms: 500, block_sequences: [] },
   };

@@ -7,16 +7,20 @@ import { ConfigError, formatLocated } from './errors.js';
 import { expandValue } from './expand.js';
 import { layerFromObject, layerFromText, type Layer } from './layer.js';
 import { mergeLayers } from './merge.js';
+import { configMounts } from './mounts.js';
 import { ownFix, readOwnFile } from './owner.js';
 import { PACKAGE_MANAGERS } from './schema.js';
 import { requireTrust, trustCommand } from './trust.js';
 import { trustStorePath } from './trust-store.js';
 import type { CoopConfig, NetworkMode } from './types.js';
+import type { BoxMount } from '../sandbox/box-plan.js';
 
 /** Settings from command-line flags: the last layer. */
 export interface ConfigOverrides {
   image?: string;
   network?: NetworkMode | string;
+  /** Names the box may reach (`coop run --allow`), added to network.allow. */
+  allow?: string[];
   /** Agent command line (split like a shell would). */
   agent?: string;
   hostname?: string;
@@ -58,6 +62,8 @@ export interface LoadedConfig {
   projectFile: string | null;
   /** The workspace directory (= config.workspace.mount). */
   workspace: string;
+  /** `sandbox.mounts` as typed data (what run() and createBox() mount for this config). */
+  mounts: BoxMount[];
 }
 
 /** The global configuration file for an environment. */
@@ -97,6 +103,7 @@ function overridesLayer(o: ConfigOverrides, cwd: string, home: string): Layer {
   set('sandbox', 'agent', o.agent);
   set('sandbox', 'hostname', o.hostname);
   set('network', 'mode', o.network);
+  set('network', 'allow', o.allow?.length ? o.allow : undefined);
   return layerFromObject(doc, 'command line', cwd, home);
 }
 
@@ -152,7 +159,10 @@ export function loadConfig(opts: LoadConfigOptions = {}): LoadedConfig {
       'no agent configured: set agent = "claude" (your agent\'s command) under [sandbox], or pass --agent CMD',
     );
   }
-  return { config, warnings, files: layers.filter((l) => l.source !== 'command line').map((l) => l.source), projectFile: project.file, workspace: config.workspace.mount };
+  return {
+    config, warnings, files: layers.filter((l) => l.source !== 'command line').map((l) => l.source), projectFile: project.file,
+    workspace: config.workspace.mount, mounts: configMounts(config),
+  };
 }
 
 /** A copy safe to print or log: every [env] value replaced by "***". */

@@ -4,6 +4,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { formatImageSource, parseImageSource } from '../image/source.js';
 import { formatMount, parseMountEntry } from './mounts.js';
+import { parseAllowEntry, parseDnsServer, parseHostEntry, parsePort } from './network.js';
 import { parseSequence } from './sequence.js';
 import { splitWords } from './words.js';
 
@@ -105,11 +106,13 @@ const USER = /^[a-z_][a-z0-9_-]{0,31}$/;
 const HOSTNAME = /^(?=.{1,63}$)[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/;
 
 function port(s: string): void {
-  const m = /^(\d{1,5}):(\d{1,5})$/.exec(s);
-  if (!m || [m[1], m[2]].some((p) => Number(p) < 1 || Number(p) > 65535)) {
-    throw new Error(`"${s}" is not "HOST_PORT:BOX_PORT" with ports from 1 to 65535`);
-  }
+  parsePort(s);
 }
+
+const networkMode: FieldCheck = (v) => {
+  if (v === 'veth') throw new Error('"veth" is now called "private": write mode = "private"');
+  return oneOf(['host', 'none', 'private'])(v, { baseDir: '', home: '' });
+};
 
 function relativeDir(s: string): void {
   if (!s || isAbsolute(s) || s.split('/').includes('..')) {
@@ -143,6 +146,7 @@ export const SCHEMA: Record<string, Record<string, FieldCheck>> = {
       if (s && !SIZE.test(s)) throw new Error(`"${s}" is not a size such as "512m" or "2g"`);
     }),
     pids: int(0),
+    ca_certs: str((s, ctx) => (s === '' || s === 'host' ? s : resolve(ctx.baseDir, s.startsWith('~/') ? `${ctx.home}/${s.slice(2)}` : s))),
   },
   workspace: {
     mount: str((s, ctx) => resolve(ctx.baseDir, s.startsWith('~/') ? `${ctx.home}/${s.slice(2)}` : s)),
@@ -152,8 +156,15 @@ export const SCHEMA: Record<string, Record<string, FieldCheck>> = {
   },
   env: {},
   network: {
-    mode: oneOf(['host', 'none', 'veth']),
+    mode: networkMode,
     ports: strArray(port),
+    allow: strArray((s) => parseAllowEntry(s).text),
+    dns: strArray((s) => {
+      parseDnsServer(s);
+    }),
+    hosts: strArray((s) => {
+      parseHostEntry(s);
+    }),
   },
   session: {
     persist: strArray(relativeDir),
@@ -178,4 +189,4 @@ export const ENV_CHECK: FieldCheck = (v) => {
 export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Keys whose values add up across layers instead of replacing (SPEC §2). */
-export const APPENDED = new Set(['sandbox.setup', 'sandbox.mounts', 'input_filter.block_sequences']);
+export const APPENDED = new Set(['sandbox.setup', 'sandbox.mounts', 'input_filter.block_sequences', 'network.allow', 'network.hosts']);

@@ -14,7 +14,11 @@ export const TEMPLATE = `# coop.toml — the sandbox for this project's agent. E
 # "docker-archive:./img.tar" or "dir:./rootfs".
 image = "host"
 
-# The agent, as a command line or an array: "claude", ["aider", "--model", "x"].
+# The agent, as a command line or an array. "claude", "codex", "aider", "gemini" and
+# "opencode" are presets: coop finds the agent on your PATH and binds only its install
+# directory (read-only) into the box, keeps its state (~/.claude, ~/.codex, ...) per box,
+# and passes its API-key variables (ANTHROPIC_API_KEY, OPENAI_API_KEY, ...) when they are
+# set. Any other value is a command line run in the box: ["aider", "--model", "x"].
 agent = "claude"
 # args = []                   # extra arguments for the agent
 # shell = "bash"              # for \`coop shell\` (falls back to /bin/sh)
@@ -46,8 +50,20 @@ agent = "claude"
 # EDITOR = "vim"
 
 [network]
-# mode = "host"               # "host" (shared), "none" (loopback only) or "veth"
-# ports = ["8080:3000"]       # veth: host port : box port
+# mode = "host"     "host": this machine's network, all of it (its loopback services too);
+#                     the agent reaches its API with nothing to set up.
+#                   "private": a network of the box's own with a way out (pasta or
+#                     slirp4netns); your loopback services are out of reach. Use it
+#                     when the agent needs the internet, not your machine.
+#                   "none": loopback only. For work that needs no network.
+# ports = ["8080:3000"]       # private/none: box port 3000 on your 127.0.0.1:8080
+#                             # ("0.0.0.0:8080:3000" for every address of this machine)
+# allow = ["registry.npmjs.org", "*.anthropic.com", "github.com"]
+#                             # only these names, through coop's proxy (HTTP_PROXY is
+#                             # set in the box); the box has no other way out, whatever
+#                             # the mode. Refusals show in the agent's terminal.
+# dns = ["192.0.2.53"]        # private: DNS servers (default: this machine's)
+# hosts = ["api.internal=10.1.2.3"]  # fixed addresses (the box's /etc/hosts, the proxy)
 
 [session]
 # persist = [".claude"]       # directories under the in-box home kept across restarts
@@ -60,12 +76,14 @@ agent = "claude"
 # block_sequences = ['\\x1b:q!\\r']   # more sequences; escapes \\xHH \\r \\n \\t \\e
 `;
 
-/** Writes the template to <dir>/coop.toml; refuses to replace an existing file unless force. */
-export function initConfig(dir: string, opts: { force?: boolean } = {}): string {
+/** Writes the template to <dir>/coop.toml (with `agent` as the agent); refuses to replace an existing file unless force. */
+export function initConfig(dir: string, opts: { force?: boolean; agent?: string } = {}): string {
   const file = join(dir, 'coop.toml');
   if (existsSync(file) && !opts.force) {
     throw new CoopError('ALREADY_EXISTS', `${file} already exists; use --force to replace it`);
   }
-  writeFileSync(file, TEMPLATE, { mode: 0o644 }); // not group-writable whatever the umask (see owner.ts)
+  const agent = opts.agent ? `agent = ${JSON.stringify(opts.agent)}\n` : null;
+  // not group-writable whatever the umask (see owner.ts)
+  writeFileSync(file, agent ? TEMPLATE.replace('agent = "claude"\n', agent) : TEMPLATE, { mode: 0o644 });
   return file;
 }

@@ -1,7 +1,7 @@
 // The resolved shape of coop.toml (SPEC §2), after layering and `$NAME` expansion.
 // Every field is present; defaults fill what no layer set.
 
-export type NetworkMode = 'host' | 'none' | 'veth';
+export type NetworkMode = 'host' | 'none' | 'private';
 
 export interface SandboxSection {
   /** Image source (SPEC §3): "host", "dir:PATH", a registry reference, "oci-archive:FILE", ... */
@@ -30,6 +30,8 @@ export interface SandboxSection {
   memory: string;
   /** Limit on the number of processes in a delegated cgroup v2 subtree; 0 for none. */
   pids: number;
+  /** CA bundle for build steps and boxes: "" none, "host" the host's system bundle, or a PEM file's absolute path. */
+  ca_certs: string;
 }
 
 export interface WorkspaceSection {
@@ -40,9 +42,16 @@ export interface WorkspaceSection {
 }
 
 export interface NetworkSection {
+  /** "host": the host's network; "none": loopback only; "private": its own, with a way out (SPEC §4.3). */
   mode: NetworkMode;
-  /** "HOST:BOX" port publications for veth mode. */
+  /** "[ADDRESS:]HOST_PORT:BOX_PORT": box ports published on the host (address default 127.0.0.1). */
   ports: string[];
+  /** Names ("example.com", "*.example.com") and addresses ("10.1.2.3", "10.0.0.0/8") the box may reach, through coop's proxy only. */
+  allow: string[];
+  /** DNS servers ("ADDRESS[:PORT]") a private box's queries go to; default the host's (/etc/resolv.conf). */
+  dns: string[];
+  /** "NAME=ADDRESS": fixed addresses, in the box's /etc/hosts and for the proxy instead of DNS. */
+  hosts: string[];
 }
 
 export interface SessionSection {

@@ -1,13 +1,17 @@
 // Which keys of a project file reach outside the box (SPEC §2, Trust): host paths outside
 // the workspace (symlinks resolved), named volumes, [env] values that read the caller's
 // environment, local images outside the workspace, a workspace.mount outside the file's
-// directory, and turning off the system-call filter. Such a file needs `coop trust`.
+// directory, turning off the system-call filter, and network entries that reach this
+// machine or beyond it: ports published on other addresses than loopback, allowlist
+// addresses that are local, a local DNS server. Such a file needs `coop trust`.
 import { realpathSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { parseImageSource } from '../image/source.js';
+import { localRangeKind } from '../network/addresses.js';
 import { expandValue } from './expand.js';
 import type { Layer } from './layer.js';
 import { parseMountEntry } from './mounts.js';
+import { parseAllowEntry, parseDnsServer, parsePort } from './network.js';
 
 export interface Widening {
   /** Dotted key, e.g. "sandbox.mounts" or "env.TOKEN". */
@@ -62,6 +66,23 @@ export function wideningKeys(layer: Layer, workspace: string, home: string): Wid
     else if (!isInside(m.host, workspace)) add('sandbox.mounts', `mounts ${shown(m.host)} at ${m.box}, outside the workspace`);
   }
   if (sandbox.seccomp === 'off') add('sandbox.seccomp', "turns off coop's system-call filter");
+  const ca = sandbox.ca_certs;
+  if (typeof ca === 'string' && ca && ca !== 'host' && !isInside(ca, workspace)) add('sandbox.ca_certs', `gives boxes and builds the file ${shown(ca)}, outside the workspace`);
+  const network = layer.values.network ?? {};
+  for (const entry of (network.ports as string[] | undefined) ?? []) {
+    const p = parsePort(entry);
+    if (p.hostAddress !== '127.0.0.1') add('network.ports', `publishes box port ${p.boxPort} on ${p.hostAddress}:${p.hostPort}, beyond this machine's loopback`);
+  }
+  for (const entry of (network.allow as string[] | undefined) ?? []) {
+    const a = parseAllowEntry(entry);
+    const kind = a.kind === 'address' ? localRangeKind(a.address, a.prefix) : null;
+    if (kind) add('network.allow', `lets the box reach "${a.text}" (${kind}) through coop's proxy`);
+  }
+  for (const entry of (network.dns as string[] | undefined) ?? []) {
+    const d = parseDnsServer(entry);
+    const kind = localRangeKind(d.address, d.address.includes(':') ? 128 : 32);
+    if (kind) add('network.dns', `sends the box's DNS queries to ${d.address}:${d.port} (${kind})`);
+  }
   const mount = layer.values.workspace?.mount;
   if (typeof mount === 'string' && !isInside(mount, fileDir)) {
     add('workspace.mount', `is ${shown(mount)}, outside the directory of this file`);

@@ -3,6 +3,8 @@
 // (the Unix socket here; HTTP/WebSocket in lib/web; WebRTC in lib/tunnel) make the transports and
 // say who the peer is; the gateway counts them all, so any client keeps the daemon up.
 import { statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { boxReadyConfig } from '../agents/prepare.js';
 import { ConfigError } from '../config/errors.js';
 import { loadConfig } from '../config/load.js';
 import type { CoopConfig } from '../config/types.js';
@@ -10,6 +12,7 @@ import { CoopError } from '../errors.js';
 import { InputBudget, MAX_CONNECTIONS } from '../ipc/limits.js';
 import type { Request, Responses } from '../ipc/messages.js';
 import { refuseConnection, serveConnection, type Handlers, type Transport } from '../ipc/server.js';
+import { coopHome } from '../paths.js';
 import type { DaemonLog } from './log.js';
 import { checkRequest, type Peer } from './policy.js';
 import type { SessionService } from './service.js';
@@ -83,7 +86,11 @@ export class Gateway {
     }
     if (!st.isDirectory()) throw new CoopError('CONFIG_INVALID', `workspace ${workspace} is not a directory`);
     try {
-      return loadConfig({ cwd: workspace, workspace, env: this.opts.env ?? process.env, requireAgent: true }).config;
+      const env = this.opts.env ?? process.env;
+      const loaded = loadConfig({ cwd: workspace, workspace, env, requireAgent: true });
+      // The agent made to work in the box, as `coop` does it (the daemon's PATH is the caller's here).
+      const baseDir = loaded.projectFile ? dirname(loaded.projectFile) : loaded.workspace;
+      return boxReadyConfig(loaded.config, { env, coopHome: coopHome(env), baseDir }).config;
     } catch (e) {
       if (e instanceof ConfigError) throw new CoopError('CONFIG_INVALID', e.message);
       throw e;
@@ -119,7 +126,9 @@ export class Gateway {
       },
       shell: async (req) => {
         check(req);
-        const pty = service.shell(req.session, { command: req.command, fresh: req.new, cols: req.cols, rows: req.rows, term: req.term });
+        const pty = service.shell(req.session, {
+          command: req.command, fresh: req.new, cols: req.cols, rows: req.rows, term: req.term, cwd: local ? req.cwd : undefined, plain: req.plain,
+        });
         return service.attach(req.session, pty, { kind: peer.kind, cols: req.cols, rows: req.rows, readonly: false, filtered: false });
       },
       logsFollow: async (req) => {
@@ -136,12 +145,11 @@ export class Gateway {
       },
       restart: (req) => {
         check(req);
-        service.restart(req.session, req.pty, req.config);
-        return {};
+        return { needs_box: service.restart(req.session, req.pty, req.config) };
       },
       logs: (req) => {
         check(req);
-        return { data: service.logs(req.session, req.pty, req.lines) };
+        return service.logs(req.session, req.pty, req.lines);
       },
       pty_ls: (req) => {
         check(req);

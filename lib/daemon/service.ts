@@ -35,6 +35,10 @@ export interface ShellOptions {
   cols: number;
   rows: number;
   term?: string;
+  /** The caller's host directory: the shell starts in its box path. */
+  cwd?: string;
+  /** No echo, no CRLF, a ready mark (ShellRequest.plain). */
+  plain?: boolean;
 }
 
 export class SessionService {
@@ -78,7 +82,7 @@ export class SessionService {
       claimName(this.coopHome, name, workspace);
       const s = await Session.create({
         name, config: req.config, coopHome: this.coopHome, term: req.term ?? 'xterm-256color',
-        cols: req.cols ?? 80, rows: req.rows ?? 24, graceMs: this.killGraceMs,
+        cols: req.cols ?? 80, rows: req.rows ?? 24, graceMs: this.killGraceMs, log: (event, fields) => this.log.write(event, fields),
       });
       this.boxes.serve(s);
       this.log.write('created', { session: name, pid: s.box.pid });
@@ -95,11 +99,11 @@ export class SessionService {
   }
 
   /** Attaches a client to a PTY once its stream starts (the PTY must exist now). */
-  attach(name: string, pty: number, client: ClientOptions, replayLines?: number): StreamStart<{ session: string; pty: number }> {
+  attach(name: string, pty: number, client: ClientOptions, replayLines?: number): StreamStart<{ session: string; pty: number; cols: number; rows: number }> {
     const s = this.session(name);
-    s.getPty(pty);
+    const size = s.getPty(pty).size(); // the replay's size, to render it at
     return {
-      response: { session: name, pty },
+      response: { session: name, pty, ...size },
       start: (stream: StreamSide) => s.attach(pty, stream, { ...client, replayLines }),
     };
   }
@@ -110,9 +114,9 @@ export class SessionService {
   }
 
   /** Follows a PTY's output, read-only, after its last `lines` lines (or the whole scrollback). */
-  follow(name: string, pty: number, kind: ClientKind, lines?: number): StreamStart<Record<string, never>> {
-    const { start } = this.attach(name, pty, { kind, readonly: true, filtered: false, cols: 1, rows: 1 }, lines);
-    return { response: {}, start };
+  follow(name: string, pty: number, kind: ClientKind, lines?: number): StreamStart<{ cols: number; rows: number }> {
+    const { start, response } = this.attach(name, pty, { kind, readonly: true, filtered: false, cols: 1, rows: 1 }, lines);
+    return { response: { cols: response.cols, rows: response.rows }, start };
   }
 
   ls(): { sessions: LsRow[]; gone?: GoneRow[] } {
@@ -137,14 +141,17 @@ export class SessionService {
     return [...names].sort();
   }
 
-  restart(name: string, pty: number, config?: CoopConfig): void {
-    this.session(name).restart(pty, config);
+  /** Restarts a PTY; returns the changed settings only a new box applies (see Session.restart). */
+  restart(name: string, pty: number, config?: CoopConfig): string[] {
+    const needsBox = this.session(name).restart(pty, config);
     this.log.write('restarted', { session: name, pty });
+    return needsBox;
   }
 
-  logs(name: string, pty: number, lines?: number): Buffer {
+  /** A PTY's scrollback (or its last lines) and its size (to render it at). */
+  logs(name: string, pty: number, lines?: number): { data: Buffer; cols: number; rows: number } {
     const p = this.session(name).getPty(pty);
-    return lines !== undefined ? p.ring.tailLines(lines) : p.ring.snapshot();
+    return { data: lines !== undefined ? p.ring.tailLines(lines) : p.ring.snapshot(), ...p.size() };
   }
 
   ptyLs(name: string): PtyRow[] {

@@ -56,6 +56,13 @@ export interface ShellRequest {
   cols: number;
   rows: number;
   term?: string;
+  /** The caller's directory on the host: the shell starts in its box path (the workspace otherwise). */
+  cwd?: string;
+  /**
+   * For a caller without a terminal: the box's terminal neither echoes input nor turns
+   * newlines into CRLF, and PLAIN_READY is printed once it is so (before the command starts).
+   */
+  plain?: boolean;
 }
 
 export interface LsRequest {
@@ -173,6 +180,8 @@ export interface LsRow {
   clients: { local: number; web: number; tunnel: number };
   /** What is wrong with a damaged box, and what to do. */
   problem?: string;
+  /** network.mode, published ports ("127.0.0.1:8080:3000") and network.allow of the box. */
+  network?: { mode: string; ports: string[]; allow: string[] };
 }
 
 /** A box that ended on its own lately (its init died): why, for commands that name it. */
@@ -197,12 +206,15 @@ export interface StatusInfo {
 
 export interface Responses {
   create: { session: string; existing: boolean };
-  attach: { session: string; pty: number };
-  shell: { session: string; pty: number };
+  /** cols/rows: the PTY's size when its scrollback was taken (to render the replay at). */
+  attach: { session: string; pty: number; cols?: number; rows?: number };
+  shell: { session: string; pty: number; cols?: number; rows?: number };
   ls: { sessions: LsRow[]; gone?: GoneRow[] };
   kill: { killed: string[] };
-  restart: Record<string, never>;
-  logs: { data?: Buffer };
+  /** needs_box: changed settings that only a new box applies (`coop restart --box`). */
+  restart: { needs_box?: string[] };
+  /** cols/rows: the PTY's size, to render the scrollback at. */
+  logs: { data?: Buffer; cols?: number; rows?: number };
   pty_ls: { ptys: PtyRow[] };
   pty_kill: Record<string, never>;
   serve: { urls: string[]; token: string };
@@ -229,9 +241,17 @@ export type Response<C extends Command = Command> = OkResponse<C> | ErrorRespons
 /** Control messages a client sends on a stream. */
 export type ClientControl = { type: 'resize'; cols: number; rows: number } | { type: 'detach' };
 
+/** Why a PTY's clients were sent away: its process ended, the box was killed, or a crash loop stopped the agent. */
+export type ExitReason = 'exited' | 'killed' | 'crash_loop';
+
+/** Printed by a `plain` shell's terminal once it neither echoes nor translates newlines. */
+export const PLAIN_READY = '\x1b]6199;coop-plain\x07';
+
 /** Control messages the daemon sends on a stream. */
 export type DaemonControl =
-  | { type: 'pty_exited'; code: number | null; signal: string | null }
+  | { type: 'pty_exited'; code: number | null; signal: string | null; reason?: ExitReason }
+  /** The scrollback replay (on attach, or after `lagged`) is complete: live output follows. */
+  | { type: 'replayed' }
   | { type: 'pty_restarting'; delay_ms: number }
   | { type: 'detached'; reason?: string }
   | { type: 'lagged'; dropped_bytes: number }

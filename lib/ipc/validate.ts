@@ -5,19 +5,19 @@ import type { ClientControl, Command, Request } from './messages.js';
 
 export class InvalidRequest extends Error {}
 
-type Field = 'string' | 'name' | 'uint' | 'dim' | 'boolean' | 'config' | 'strings';
+type Field = 'string' | 'name' | 'uint' | 'dim' | 'port' | 'boolean' | 'config' | 'strings';
 
 const SPECS: Record<Command, Record<string, [Field, boolean]>> = {
   create: { name: ['name', false], workspace: ['string', true], config: ['config', false], detach: ['boolean', false], term: ['string', false], cols: ['dim', false], rows: ['dim', false] },
   attach: { session: ['name', true], pty: ['uint', true], cols: ['dim', true], rows: ['dim', true], readonly: ['boolean', false], filtered: ['boolean', false] },
-  shell: { session: ['name', true], command: ['string', false], new: ['boolean', false], cols: ['dim', true], rows: ['dim', true], term: ['string', false] },
+  shell: { session: ['name', true], command: ['string', false], new: ['boolean', false], cols: ['dim', true], rows: ['dim', true], term: ['string', false], cwd: ['string', false], plain: ['boolean', false] },
   ls: {},
   kill: { session: ['name', false], all: ['boolean', false], force: ['boolean', false] },
   restart: { session: ['name', true], pty: ['uint', true], config: ['config', false] },
   logs: { session: ['name', true], pty: ['uint', true], follow: ['boolean', false], lines: ['uint', false] },
   pty_ls: { session: ['name', true] },
   pty_kill: { session: ['name', true], pty: ['uint', true] },
-  serve: { host: ['string', true], port: ['uint', true], token: ['string', false] },
+  serve: { host: ['string', true], port: ['port', true], token: ['string', false] },
   serve_stop: {},
   tunnel: { stun: ['strings', false], page: ['string', false], timeout_ms: ['uint', false] },
   tunnel_answer: { answer: ['string', true] },
@@ -44,6 +44,8 @@ function checkField(kind: Field, v: unknown, name: string): unknown {
       return Number.isSafeInteger(v) && (v as number) >= 0 ? v : bad('a whole number >= 0');
     case 'dim':
       return Number.isSafeInteger(v) && (v as number) >= 1 && (v as number) <= 10000 ? v : bad('a size from 1 to 10000');
+    case 'port':
+      return Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= 65535 ? v : bad('a port from 0 to 65535');
     case 'boolean':
       return typeof v === 'boolean' ? v : bad('true or false');
     case 'strings':

@@ -12,6 +12,7 @@ import { boxEnv, homeOf } from './env.js';
 import { APT_ONE_ID, groupFor, hostsFor, passwdFor } from './etc-files.js';
 import { HOST_EMPTY, type HostLayout } from './host-image.js';
 import { hasRange } from './idmap.js';
+import { hostsLines, networkPlan, proxyEnv, resolvConfFor, type BoxNetwork } from './network.js';
 import { hardeningFor, type Confinement, type CreatePlan, type FsOp, type IdMapping, type MountFlag, type Namespace, type ProcessSpec, type StageOp } from './plan.js';
 
 /** Where a box's read-only base comes from. */
@@ -31,6 +32,8 @@ export interface BoxSpec {
   mounts: BoxMount[];
   persist: string[];
   network: NetworkMode;
+  /** What the network needs beyond its mode (see network.ts); absent or null: nothing. */
+  net?: BoxNetwork | null;
   hostname: string;
   user: string;
   /** Absolute in-box path of the user's shell (see resolveShell). */
@@ -199,9 +202,11 @@ function etcFiles(spec: BoxSpec, b: Builder, l: Layers, home: string, etcWritabl
     ['passwd', passwdFor(spec.accounts.passwd, spec.user, home, spec.shell)],
     ['group', groupFor(spec.accounts.group, spec.user)],
     ['hostname', `${hostname}\n`],
-    ['hosts', hostsFor(hostname)],
+    ['hosts', hostsFor(hostname) + hostsLines(spec.net ?? null)],
   ];
-  if (spec.rootfs.kind === 'dir' && spec.network !== 'none' && spec.resolvConf !== null) {
+  const relay = resolvConfFor(spec.net ?? null);
+  if (relay !== null) content.push(['resolv.conf', relay]);
+  else if (spec.rootfs.kind === 'dir' && spec.network === 'host' && spec.resolvConf !== null) {
     content.push(['resolv.conf', spec.resolvConf]);
   }
   // A read-only /etc (a host image whose /etc has submounts): bind each file instead.
@@ -348,7 +353,7 @@ function maskCoopHome(spec: BoxSpec, b: Builder, wsPath: string): void {
 export function processEnv(spec: BoxSpec): Record<string, string> {
   return boxEnv({
     user: spec.user, home: homeOf(spec.user), shell: spec.shell, term: spec.term, lang: spec.lang, session: spec.name,
-    workspaceHost: spec.workspace.host, created: spec.created, extra: spec.env,
+    workspaceHost: spec.workspace.host, created: spec.created, extra: { ...proxyEnv(spec.net ?? null), ...spec.env },
   });
 }
 
@@ -362,7 +367,6 @@ export function boxNamespaces(network: NetworkMode): Namespace[] {
 /** Builds the create plan for a box, and the named volumes to create first. */
 export function planBox(spec: BoxSpec): { plan: CreatePlan; volumes: VolumeToCreate[] } {
   if (spec.init === 'run' && !spec.command?.argv.length) throw new PlanError('no command given for the box');
-  if (spec.network === 'veth') throw new PlanError('network.mode "veth" is not available yet; use "host" or "none"');
   const home = homeOf(spec.user);
   const wsPath = boxPath(spec.workspace.path, home, 'workspace.path');
   const newNet = spec.network !== 'host';
@@ -391,6 +395,7 @@ export function planBox(spec: BoxSpec): { plan: CreatePlan; volumes: VolumeToCre
     loopback: newNet,
     nest: true,
     confine: spec.confine,
+    network: networkPlan(spec.net ?? null),
     hardening: hardeningFor(spec.idmap),
     ...(spec.hideHostRoot ? { idmapTree: [{ inside: 0, outside: NOBODY, count: 1 }] } : {}),
     init: { mode: spec.init, graceMs: spec.graceMs ?? 5000 },

@@ -1,8 +1,9 @@
 // Configuration + request -> BoxSpec: the one place that looks at the host (users, id
 // ranges, the rootfs's accounts, canonical paths) before planning.
 import { readFileSync, realpathSync, statSync } from 'node:fs';
-import { basename, dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { CoopConfig } from '../config/types.js';
+import { configMounts } from '../config/mounts.js';
 import { canonicalPath } from '../config/widen.js';
 import { CoopError } from '../errors.js';
 import { coopHome as defaultHome, sessionPaths } from '../paths.js';
@@ -10,6 +11,7 @@ import type { BoxMount, BoxSpec, RootfsSource } from './box-plan.js';
 import { baseAccounts, resolveShell } from './etc-files.js';
 import { currentUser, idMappingFor } from './idmap.js';
 import { isPlainDirInRoot, isExecutableInRoot } from './in-root.js';
+import { boxNetworkFor, effectiveMode } from './network.js';
 import { resolveRootfs, rootfsDirOf } from './rootfs.js';
 
 export interface BoxRequest {
@@ -18,7 +20,7 @@ export interface BoxRequest {
   name?: string;
   /** State directory; default $COOP_HOME or ~/.coop. */
   coopHome?: string;
-  /** Parsed `sandbox.mounts` (config's parseMountEntry). */
+  /** @deprecated Replaces `config.sandbox.mounts` (which is used when this is absent). */
   mounts?: BoxMount[];
   init: 'run' | 'box';
   command?: { argv: string[]; cwd?: string };
@@ -112,18 +114,21 @@ export function boxSpecFor(req: BoxRequest): BoxSpec {
   const workspace = existingDir(config.workspace.mount, 'workspace');
   const rootfs = resolveRootfs(config.sandbox, { baseDir: req.baseDir ?? workspace, coopHome: home });
   const rootDir = rootfsDirOf(rootfs);
-  const mounts = canonicalMounts(req.mounts ?? []);
+  const mounts = canonicalMounts(req.mounts ?? configMounts(config));
   const user = currentUser();
   const env = req.callerEnv ?? process.env;
+  const paths = sessionPaths(home, name);
+  const net = boxNetworkFor(config.network, { name, init: req.init, log: join(paths.dir, 'network.log') });
   return {
     name,
     coopHome: home,
-    paths: sessionPaths(home, name),
+    paths,
     rootfs,
     workspace: { host: workspace, path: config.workspace.path },
     mounts,
     persist: config.session.persist,
-    network: config.network.mode,
+    network: effectiveMode(config.network),
+    net,
     hostname: config.sandbox.hostname,
     user: config.sandbox.user,
     shell: resolveShell(rootDir, config.sandbox.shell, isExecutableInRoot),

@@ -16,6 +16,7 @@ import { homeOf } from './env.js';
 import { currentUser, idMappingFor } from './idmap.js';
 import { HelperProcess, type StdioSlot } from './helper-process.js';
 import { hardeningFor, type Confinement, type EnterPlan, type IdMapping, type Namespace } from './plan.js';
+import { networkSummary, type NetworkSummary } from './network.js';
 import { prepareHost } from './prepare.js';
 import { removeTree } from './remove.js';
 
@@ -43,6 +44,8 @@ export interface Box {
   confine?: Confinement;
   /** The box's cgroup v2 directory when it has limits (sandbox.memory, sandbox.pids). */
   cgroup?: string;
+  /** Its network mode, published ports and allowlist (absent in old records). */
+  network?: NetworkSummary;
 }
 
 /** What is written to sessions/<name>/box.json: the box without its environment. */
@@ -51,6 +54,7 @@ export type BoxRecord = Omit<Box, 'env'>;
 export interface CreateBoxOptions {
   config: CoopConfig;
   name: string;
+  /** @deprecated The box mounts `config.sandbox.mounts`; this list replaces them when given. */
   mounts?: BoxMount[];
   coopHome?: string;
   callerEnv?: NodeJS.ProcessEnv;
@@ -147,6 +151,7 @@ export async function createBox(opts: CreateBoxOptions): Promise<Box> {
     image: opts.config.sandbox.image, rootfs, created: spec.created,
     confine: spec.confine,
     cgroup: planned.plan.cgroup,
+    network: networkSummary(opts.config.network),
   };
   const { env: _secret, ...record } = box;
   writeFileSync(spec.paths.record, JSON.stringify(record, null, 2) + '\n', { mode: 0o600 });

@@ -1,5 +1,5 @@
 // Plan -> the records coop-helper reads (vocabulary in wire.ts).
-import type { CreatePlan, EnterPlan, IdMapping, Plan, ProcessSpec, RemovePlan } from './plan.js';
+import type { CreatePlan, EnterPlan, IdMapping, NetworkPlan, Plan, ProcessSpec, RemovePlan } from './plan.js';
 import { encodeRecords, type WireRecord } from './wire.js';
 
 function idmapRecords(m: IdMapping): WireRecord[] {
@@ -18,6 +18,16 @@ function processRecords(p: ProcessSpec): WireRecord[] {
     ['cwd', p.cwd],
     ['user', String(p.uid), String(p.gid)],
   ];
+}
+
+function networkRecords(n: NetworkPlan): WireRecord[] {
+  const out: WireRecord[] = [];
+  const o = n.outbound;
+  if (o) out.push(['net-outbound', o.backend, o.path, o.address, String(o.prefix), o.gateway]);
+  for (const p of n.ports) out.push(['net-port', p.hostAddress, String(p.hostPort), String(p.boxPort)]);
+  if (n.dns) out.push(['net-dns', n.dns.listen, n.dns.upstream, String(n.dns.port)]);
+  if (n.proxy) out.push(['net-proxy', String(n.proxy.port), ...n.proxy.argv]);
+  return out;
 }
 
 function createRecords(p: CreatePlan): WireRecord[] {
@@ -40,6 +50,7 @@ function createRecords(p: CreatePlan): WireRecord[] {
   if (p.loopback) out.push(['loopback']);
   if (p.nest) out.push(['nest']);
   if (p.cgroup) out.push(['cgroup', p.cgroup]);
+  if (p.network) out.push(...networkRecords(p.network));
   if (p.confine) out.push(['confine', p.confine, ...(p.hardening ?? [])]);
   out.push(['init', p.init.mode, String(p.init.graceMs)]);
   if (p.terminal) out.push(['terminal']);

@@ -73,6 +73,21 @@ export interface ProcessSpec {
   gid: number;
 }
 
+/**
+ * What coop-net (coop-helper in net mode, src-native/helper/network.h) keeps for a box from
+ * outside it, for as long as the box lives.
+ */
+export interface NetworkPlan {
+  /** The user-mode network that gives the box a way out ("private" without an allowlist). */
+  outbound: { backend: 'pasta' | 'slirp4netns'; path: string; address: string; prefix: number; gateway: string } | null;
+  /** Host listeners relayed to 127.0.0.1:boxPort inside the box. */
+  ports: { hostAddress: string; hostPort: number; boxPort: number }[];
+  /** A DNS relay on `listen`:53 inside the box, to `upstream`:`port` on the host. */
+  dns: { listen: string; upstream: string; port: number } | null;
+  /** The allowlist proxy: `argv` runs on the host with a socket listening on 127.0.0.1:`port` in the box as fd 3. */
+  proxy: { port: number; argv: string[] } | null;
+}
+
 /** Create a box: namespaces, maps, filesystem, pivot_root, then coop's init as PID 1. */
 export interface CreatePlan {
   mode: 'create';
@@ -101,6 +116,8 @@ export interface CreatePlan {
   hardening?: Hardening[];
   /** cgroup v2 directory the init joins before it starts (limits; see cgroup.ts). */
   cgroup?: string;
+  /** Network kept from outside (absent: nothing; the init waits for it before running anything). */
+  network?: NetworkPlan;
   /** run: the init runs `process` and the box ends with it; box: the init waits for entered processes. */
   init: { mode: 'run' | 'box'; graceMs: number };
   /** run mode: the command gets a terminal of the box's own devpts, relayed to the caller's stdin/stdout. */

@@ -2,7 +2,7 @@
 // A record is a list of fields, each "<byte length>:<bytes>", ended by "\n".
 //
 // Plan records (TypeScript -> helper), in order, ended by `end`:
-//   mode create|enter|rmtree        name NAME          ns user mount pid uts ipc net
+//   mode create|enter|rmtree|net       name NAME          ns user mount pid uts ipc net
 //   uidmap IN OUT COUNT             gidmap IN OUT COUNT
 //   idmap-tools NEWUIDMAP NEWGIDMAP (absent: maps are written directly)
 //   setgroups allow|deny            root PATH          (absent: no mount work, no pivot_root)
@@ -15,6 +15,9 @@
 //   nest (init into a nested user namespace)           confine default|off [no-setid] [no-cgroupns]   cgroup DIR
 //   argv ARG...   env K=V...   cwd PATH   user UID GID
 //   cleanup PATH (rmtree mode)      target PID STARTTIME
+//   net-outbound pasta|slirp4netns PATH ADDRESS PREFIX GATEWAY   net-port HOSTADDR HOSTPORT BOXPORT
+//   net-dns LISTEN UPSTREAM PORT    net-proxy PORT ARGV...
+//   (mode net, from the helper to itself: the net-* records, then net-fds NETNS PIDFD READY)
 // Status records (helper -> TypeScript):
 //   pid N | ready | skipped SYSCALL PATH ERRNO | warning TEXT
 //   error SYSCALL PATH ERRNO MESSAGE | exit code|signal N

@@ -19,6 +19,7 @@
 #include "helper/init.h"
 #include "helper/process.h"
 #include "helper/mounts.h"
+#include "helper/network.h"
 #include "helper/report.h"
 #include "helper/seccomp.h"
 #include "helper/self.h"
@@ -33,16 +34,31 @@ void do_create(const Plan& plan) {
   block_supervised_signals();
   int exitp[2];
   if (pipe2(exitp, O_CLOEXEC) != 0) fail("pipe2", "", errno);
+  // A network kept from outside (network.h): the init waits for coop-net before it runs
+  // anything, and takes the pipe's end without a byte as "it failed and said why".
+  bool net = plan.net.active();
+  int netready[2] = {-1, -1};
+  if (net && pipe2(netready, O_CLOEXEC) != 0) fail("pipe2", "", errno);
+  int netns = -1;
 
   prepare_idmapped_trees(plan);
-  pid_t pid = clone_mapped(plan, plan.clone_flags);
+  pid_t pid = clone_mapped(plan, plan.clone_flags, net ? &netns : nullptr);
   if (pid == 0) {
     close(exitp[0]);
+    if (net) close(netready[1]);
     if (!plan.root.empty()) {
       run_mount_ops(plan);
       pivot_into(plan.root);
     }
     setup_identity(plan);
+    if (net) {
+      char byte;
+      ssize_t n;
+      while ((n = read(netready[0], &byte, 1)) < 0 && errno == EINTR) {
+      }
+      if (n != 1) _exit(kSetupFailed);
+      close(netready[0]);
+    }
     // A box's init lives on after the daemon that made it: it becomes a fresh program first
     // (so that its memory belongs to the box's outer user namespace, not to the host), and
     // then sheds the ability to be traced — see become_init.
@@ -50,6 +66,14 @@ void do_create(const Plan& plan) {
     become_init(plan, exitp[1], mask);
   }
   close(exitp[1]);
+  if (net) {
+    close(netready[0]);
+    kill_on_fail(pid);
+    start_network(plan, pid, netns, netready[1]);
+    kill_on_fail(0);
+    close(netready[1]);
+    close(netns);
+  }
   report({"pid", std::to_string(pid)});
   if (plan.init_mode == "box") _exit(0);
 

@@ -14,6 +14,7 @@
 
 #include "helper/compat.h"
 #include "helper/create.h"
+#include "helper/network.h"
 #include "helper/plan.h"
 #include "helper/process.h"
 #include "helper/report.h"
@@ -60,8 +61,9 @@ int main(int, char** argv) {
     fcntl(status, F_SETFD, FD_CLOEXEC);
     set_status_fd(status);
   }
-  // Nothing of the caller's beyond stdio and our two fds survives into the box.
-  close_fds_except(status, plan_fd);
+  // Nothing of the caller's beyond stdio and our two fds survives into the box. (coop-net
+  // is started by the helper itself with the namespace, pidfd and pipe it needs.)
+  if (!getenv("COOP_KEEP_FDS")) close_fds_except(status, plan_fd);
   remember_self(argv);
 
   std::string buf;
@@ -81,5 +83,6 @@ int main(int, char** argv) {
   if (init_umask) become_init(plan, -1, mode_t(strtoul(init_umask, nullptr, 10)));
   if (plan.mode == "create") do_create(plan);
   if (plan.mode == "enter") do_enter(plan);
+  if (plan.mode == "net") do_network(plan);
   do_rmtree(plan);
 }

@@ -61,8 +61,47 @@ static bool parse_range(const Record& r, std::vector<IdRange>* out) {
   return true;
 }
 
+static bool to_fd(const std::string& s, int* out) {
+  unsigned v;
+  if (!to_uint(s, &v) || v > (1u << 20)) return false;
+  *out = int(v);
+  return true;
+}
+
+// net-* records (see lib/sandbox/wire.ts).
+static bool apply_net(const Record& r, NetPlan* n) {
+  const std::string& k = r[0];
+  if (k == "net-outbound" && r.size() == 6 && (r[1] == "pasta" || r[1] == "slirp4netns")) {
+    n->backend = r[1];
+    n->backend_path = r[2];
+    n->addr = r[3];
+    n->gateway = r[5];
+    if (!to_uint(r[4], &n->prefix) || n->prefix > 30) return false;
+  } else if (k == "net-port" && r.size() == 4) {
+    NetPort port;
+    port.host_addr = r[1];
+    if (!to_uint(r[2], &port.host_port) || !to_uint(r[3], &port.box_port)) return false;
+    if (!port.host_port || port.host_port > 65535 || !port.box_port || port.box_port > 65535) return false;
+    n->ports.push_back(port);
+  } else if (k == "net-dns" && r.size() == 4) {
+    n->dns_listen = r[1];
+    n->dns_upstream = r[2];
+    if (!to_uint(r[3], &n->dns_port) || !n->dns_port || n->dns_port > 65535) return false;
+  } else if (k == "net-proxy" && r.size() >= 3) {
+    if (!to_uint(r[1], &n->proxy_port) || !n->proxy_port || n->proxy_port > 65535) return false;
+    n->proxy_argv.assign(r.begin() + 2, r.end());
+  } else if (k == "net-fds" && r.size() == 4) {
+    return to_fd(r[1], &n->netns_fd) && to_fd(r[2], &n->init_pidfd) && to_fd(r[3], &n->ready_fd);
+  } else {
+    return false;
+  }
+  if (k != "net-fds") n->raw.push_back(r);
+  return true;
+}
+
 static bool apply(const Record& r, Plan* p) {
   const std::string& k = r[0];
+  if (k.compare(0, 4, "net-") == 0) return apply_net(r, &p->net);
   if (k == "mode" && r.size() == 2) p->mode = r[1];
   else if (k == "name" && r.size() == 2) p->name = r[1];
   else if (k == "ns") {
@@ -181,7 +220,7 @@ bool parse_plan(const std::string& buf, Plan* plan, std::string* why) {
     *why = error ? "malformed plan encoding" : "plan ended early";
     return false;
   }
-  if (plan->mode != "create" && plan->mode != "enter" && plan->mode != "rmtree") {
+  if (plan->mode != "create" && plan->mode != "enter" && plan->mode != "rmtree" && plan->mode != "net") {
     *why = "plan has no valid mode";
     return false;
   }

@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "helper/wire.h"
+
 namespace coop {
 
 struct IdRange {
@@ -29,8 +31,33 @@ struct Process {
   unsigned uid = 0, gid = 0;
 };
 
+// A box's network outside the box (net mode; see network.h): the user-mode network
+// process, published ports, the DNS relay and the allowlist proxy.
+struct NetPort {
+  std::string host_addr;
+  unsigned host_port = 0, box_port = 0;
+};
+
+struct NetPlan {
+  std::string backend;       // "pasta" | "slirp4netns" | "" (no way out but the proxy)
+  std::string backend_path;  // its executable
+  std::string addr, gateway;  // the box's IPv4 address and gateway
+  unsigned prefix = 24;
+  std::vector<NetPort> ports;
+  std::string dns_listen;    // in-box address of the DNS relay ("" for none)
+  std::string dns_upstream;  // host-side resolver it forwards to
+  unsigned dns_port = 53;
+  unsigned proxy_port = 0;   // in-box 127.0.0.1 port of the proxy (0 for none)
+  std::vector<std::string> proxy_argv;
+  // Net mode only: fds handed over by the creating helper.
+  int netns_fd = -1, init_pidfd = -1, ready_fd = -1;
+  // Create mode: the net-* records as received, passed on to the net-mode helper.
+  std::vector<Record> raw;
+  bool active() const { return !raw.empty(); }
+};
+
 struct Plan {
-  std::string mode;  // create | enter | rmtree
+  std::string mode;  // create | enter | rmtree | net
   std::string name;
   int clone_flags = 0;
   std::vector<IdRange> uidmap, gidmap;
@@ -58,6 +85,7 @@ struct Plan {
   std::vector<std::string> cleanup;
   int target_pid = 0;
   std::string target_start;  // field 22 of /proc/PID/stat, as text
+  NetPlan net;
 };
 
 // Decodes a plan; on error returns false with *why set.

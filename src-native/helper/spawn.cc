@@ -25,7 +25,7 @@ static std::string ns_names(int flags) {
   return out;
 }
 
-pid_t clone_mapped(const Plan& plan, int flags) {
+pid_t clone_mapped(const Plan& plan, int flags, int* netns_fd) {
   int sync[2];
   if (pipe2(sync, O_CLOEXEC) != 0) fail("pipe2", "", errno);
   pid_t pid = sys_clone(flags);
@@ -44,6 +44,11 @@ pid_t clone_mapped(const Plan& plan, int flags) {
   kill_on_fail(pid);
   if (!plan.cgroup.empty()) join_cgroup(plan.cgroup, pid);
   write_idmaps(pid, plan);
+  if (netns_fd) {
+    std::string path = "/proc/" + std::to_string(pid) + "/ns/net";
+    *netns_fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (*netns_fd < 0) fail("open", path, errno);
+  }
   if (write(sync[1], "x", 1) != 1) fail("write", "sync pipe", errno);
   close(sync[1]);
   kill_on_fail(0);

@@ -11,8 +11,9 @@ namespace coop {
 
 // Clones with `flags` (which include CLONE_NEWUSER). In the child, returns 0 once the
 // parent has written the maps; in the parent, returns the child's pid. On failure the
-// parent kills the child, reports and exits.
-pid_t clone_mapped(const Plan& plan, int flags);
+// parent kills the child, reports and exits. With netns_fd, the parent also opens the
+// child's network namespace before letting it go on (coop-net works on it from outside).
+pid_t clone_mapped(const Plan& plan, int flags, int* netns_fd = nullptr);
 
 // Moves the calling process (the box's init, its mounts done) into a new user namespace
 // nested in its own, mapping every id of the outer one to itself. Processes there keep

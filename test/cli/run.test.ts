@@ -62,7 +62,7 @@ test('bad input: one line, non-zero exit, nothing left behind', async () => {
   const cases: [string[], number, string][] = [
     [['run', '-w', '/nonexistent/ws', '--', 'true'], 1, 'coop: workspace /nonexistent/ws does not exist\n'],
     [['run', '--image', 'dir:/nonexistent/rootfs', '--', 'true'], 1, 'coop: image dir:/nonexistent/rootfs: /nonexistent/rootfs does not exist\n'],
-    [['run', '--network', 'bridge', '--', 'true'], 1, 'coop: command line: network.mode: "bridge" is not one of "host", "none", "veth"\n'],
+    [['run', '--network', 'bridge', '--', 'true'], 1, 'coop: command line: network.mode: "bridge" is not one of "host", "none", "private"\n'],
     [['run'], 2, 'coop: missing CMD (put it after --)\nRun `coop run --help` for usage.\n'],
     [['run', '--imgae', 'x', '--', 'true'], 2, 'coop: unknown option --imgae (did you mean --image?)\nRun `coop run --help` for usage.\n'],
     [['rn'], 2, 'coop: unknown command "rn" (did you mean "coop run"?)\nRun `coop --help` for usage.\n'],
@@ -81,7 +81,7 @@ test('a malformed coop.toml stops coop run before anything starts', async () => 
   writeFileSync(join(dir, 'coop.toml'), '[network]\nmode = "nope"\n');
   const r = await coop(['run', '--', 'true'], { cwd: dir, env });
   assert.is(r.code, 1);
-  assert.is(r.stderr, `coop: ${join(dir, 'coop.toml')}:2: network.mode: "nope" is not one of "host", "none", "veth"\n`);
+  assert.is(r.stderr, `coop: ${join(dir, 'coop.toml')}:2: network.mode: "nope" is not one of "host", "none", "private"\n`);
 });
 
 test('a dir: image from coop.toml', async () => {
@@ -136,7 +136,7 @@ test('no file descriptor of coop leaks into the box', async () => {
 test('--help and --version', async () => {
   const h = await coop(['run', '--help'], inWs);
   assert.is(h.code, 0);
-  assert.match(h.stdout, /coop run \[--image X\] \[--network M\] \[-w DIR\] \[--\] CMD\.\.\./);
+  assert.match(h.stdout, /coop run \[--image X\] \[--network M\] \[--allow DOMAIN\]\.\.\. \[-w DIR\] \[--\] CMD\.\.\./);
   assert.match(h.stdout, /Examples:/);
   const v = await coop(['--version'], inWs);
   assert.match(v.stdout, /^\d+\.\d+\.\d+\n$/);

@@ -48,7 +48,7 @@ test('wrong types', () => {
 });
 
 test('bad enum values', () => {
-  assert.is(tail(errorFor('[network]\nmode = "bridge"\n')), ':2: network.mode: "bridge" is not one of "host", "none", "veth"');
+  assert.is(tail(errorFor('[network]\nmode = "bridge"\n')), ':2: network.mode: "bridge" is not one of "host", "none", "private"');
 });
 
 test('bad image references', () => {
@@ -63,7 +63,15 @@ test('bad mounts, ports, names and sequences', () => {
   assert.is(tail(errorFor('[sandbox]\nmounts = [\n  "a:b:c:d",\n]\n')), ':2: sandbox.mounts: "a:b:c:d" is not "HOST:BOX", "HOST:BOX:ro" or "VOLUME:BOX"');
   assert.is(tail(errorFor('[sandbox]\nmounts = ["/etc/x:relative"]\n')), ':2: sandbox.mounts: "/etc/x:relative": the box path "relative" must be absolute or start with ~');
   assert.is(tail(errorFor('[sandbox]\nmounts = ["bad name!:/x"]\n')), ':2: sandbox.mounts: "bad name!:/x": "bad name!" is neither a host path (starting with /, ~ or .) nor a volume name');
-  assert.is(tail(errorFor('[network]\nports = ["80:99999"]\n')), ':2: network.ports: "80:99999" is not "HOST_PORT:BOX_PORT" with ports from 1 to 65535');
+  assert.is(tail(errorFor('[network]\nports = ["80:99999"]\n')), ':2: network.ports: "80:99999" is not "HOST_PORT:BOX_PORT" or "ADDRESS:HOST_PORT:BOX_PORT" (an IPv4 address, ports from 1 to 65535)');
+  assert.is(tail(errorFor('[network]\nports = ["localhost:80:3000"]\n')), ':2: network.ports: "localhost:80:3000" is not "HOST_PORT:BOX_PORT" or "ADDRESS:HOST_PORT:BOX_PORT" (an IPv4 address, ports from 1 to 65535)');
+  assert.is(tail(errorFor('[network]\nmode = "veth"\n')), ':2: network.mode: "veth" is now called "private": write mode = "private"');
+  assert.is(tail(errorFor('[network]\nallow = ["ok.example", "no such name"]\n')),
+    ':2: network.allow: "no such name" is not a domain name ("example.com", "*.example.com"), an IP address or a CIDR range ("10.0.0.0/8")');
+  assert.is(tail(errorFor('[network]\nallow = ["10.0.0.0/33"]\n')),
+    ':2: network.allow: "10.0.0.0/33" is not a domain name ("example.com", "*.example.com"), an IP address or a CIDR range ("10.0.0.0/8")');
+  assert.is(tail(errorFor('[network]\ndns = ["resolver:53"]\n')), ':2: network.dns: "resolver:53" is not a DNS server address ("192.0.2.53", "127.0.0.1:5353", "[::1]:53")');
+  assert.is(tail(errorFor('[network]\nhosts = ["api.internal"]\n')), ':2: network.hosts: "api.internal" is not "NAME=ADDRESS" (e.g. "registry.internal=10.1.2.3")');
   assert.is(tail(errorFor('[sandbox]\nuser = "Root User"\n')), ':2: sandbox.user: "Root User" is not a valid user name (lowercase letters, digits, "_" and "-")');
   assert.is(tail(errorFor("[input_filter]\nblock_sequences = ['\\q']\n")),
     ':2: input_filter.block_sequences: unknown escape "\\q" (use \\xHH, \\uXXXX, \\r, \\n, \\t, \\e, \\0 or \\\\)');
@@ -102,7 +110,7 @@ test('command-line overrides are checked too', () => {
     loadConfig({ cwd: dir, globalPath: null, env: {}, overrides: { network: 'bridge' } });
     assert.unreachable();
   } catch (e) {
-    assert.is((e as Error).message, 'command line: network.mode: "bridge" is not one of "host", "none", "veth"');
+    assert.is((e as Error).message, 'command line: network.mode: "bridge" is not one of "host", "none", "private"');
   }
 });
 

@@ -12,6 +12,7 @@ export async function runCaptured(opts: RunOptions, input?: string): Promise<Cap
   let stderr = '';
   h.stdout?.on('data', (d) => (stdout += d));
   h.stderr?.on('data', (d) => (stderr += d));
+  h.stdin?.on('error', () => {}); // EPIPE when the box is gone before its stdin is read
   h.stdin?.end(input ?? '');
   const r = await h;
   await new Promise((res) => setImmediate(res));

@@ -160,6 +160,8 @@ test('a phone viewport: drawer, one terminal, the keys bar (Esc, Ctrl+C reach th
     await p.keyboard.type('x\n');
     await waitScreen(p, '^[x');
     await p.getByRole('button', { name: 'Ctrl+C' }).click();
+    // The terminal discards input typed before the interrupted program is gone: wait for the prompt.
+    await waitScreen(p, /\^C\s*\n#/);
     await p.keyboard.type('echo phone-$((8*8))\n');
     await waitScreen(p, 'phone-64');
     await p.getByRole('button', { name: 'Sessions' }).click();

@@ -55,6 +55,9 @@ export const tunnelCommand: Handler = async (args, ctx) => {
     const { url, id } = opened;
     if (ctx.quiet) out.write(`${url}\n`);
     say(`Open this link on the phone or computer you want to use. The part after "#" carries this machine's half of a direct, encrypted connection; it never reaches a server:\n\n  ${url}\n\n`);
+    if (/^(127\.|localhost$|\[::1\]$)/.test(new URL(url).hostname)) {
+      say('(That page is on 127.0.0.1, so the link works on this machine only: `coop serve -H 0.0.0.0` serves your LAN, or put the page anywhere with `coop serve --export DIR` and pass --page URL.)\n\n');
+    }
     if (args.opts.qr !== false && isatty(1) && !ctx.quiet) {
       const QRCode = (await import('qrcode')).default;
       out.write(`${await QRCode.toString(url, { type: 'terminal', small: true })}\n`);

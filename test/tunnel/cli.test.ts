@@ -132,6 +132,7 @@ test('the answer posted to the web server by a page it served (token required)',
   const tc = new TunnelCli(['--no-stun'], t.env, t.workspace);
   const url = await tc.url();
   assert.ok(url.startsWith(`${s.base}/connect?token=`), url);
+  assert.match(tc.stdout, /works on this machine only: `coop serve -H 0\.0\.0\.0`/);
   const p = await answerLink(url);
   const refused = await http(`${s.base}/tunnel/answer`, { method: 'POST', body: p.answer });
   assert.is(refused.status, 403);

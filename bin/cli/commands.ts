@@ -216,7 +216,7 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     path: ['serve'],
-    usage: 'serve [-p 8888] [-H 127.0.0.1] [--token T] [--no-qr] [--stop]',
+    usage: 'serve [-p 8888] [-H 127.0.0.1] [--token T] [--no-qr] [--stop] [--export DIR]',
     describe: 'Serve the web UI from the daemon (a browser terminal for every box; a token is always required)',
     options: [
       { name: 'port', alias: 'p', type: 'number', placeholder: 'PORT', describe: 'TCP port (default 8888; 0 picks a free one)' },
@@ -224,13 +224,33 @@ export const COMMANDS: CommandSpec[] = [
       { name: 'token', type: 'string', placeholder: 'T', describe: 'Use this token (at least 16 characters) instead of a random one' },
       { name: 'qr', type: 'boolean', describe: 'Print a QR code of the LAN URL (default on a terminal; --no-qr turns it off)' },
       { name: 'stop', type: 'boolean', describe: 'Stop the web server' },
+      { name: 'export', type: 'string', placeholder: 'DIR', describe: "Write the page (the tunnel's connect page) as static files to DIR, for any static host" },
     ],
     examples: [
       ['coop serve', 'This machine only: http://127.0.0.1:8888/?token=...'],
       ['coop serve -H 0.0.0.0', 'Reachable from your LAN (a phone on the same Wi-Fi), with a QR code'],
       ['coop serve --stop', 'Stop serving'],
+      ['coop serve --export site', 'The connect page for `coop tunnel --page`, as static files'],
     ],
     load: async () => (await import('../commands/serve.js')).serveCommand,
+  },
+  {
+    path: ['tunnel'],
+    usage: 'tunnel [--stun URL] [--no-stun] [--no-qr] [--timeout S] [--page URL]',
+    describe: 'Reach your boxes from a browser anywhere, peer to peer over WebRTC (no relay, no account): prints a link to open, then waits',
+    options: [
+      { name: 'stun', type: 'string', placeholder: 'URL', describe: 'STUN server(s), comma-separated (default stun:stun.l.google.com:19302)' },
+      { name: 'no-stun', type: 'boolean', describe: 'No STUN: offer only this machine\'s own addresses (same network, or this machine)' },
+      { name: 'qr', type: 'boolean', describe: 'Print a QR code of the link (default on a terminal; --no-qr turns it off)' },
+      { name: 'timeout', type: 'number', placeholder: 'S', describe: `Give up (exit 6) when no browser connected within S seconds (default 120)` },
+      { name: 'page', type: 'string', placeholder: 'URL', describe: 'Address of the connect page (default: this daemon\'s `coop serve`); see `coop serve --export`' },
+    ],
+    examples: [
+      ['coop serve && coop tunnel', 'The connect page from this machine\'s web server'],
+      ['coop tunnel --page https://you.example.org/coop/connect', 'The page on a static host (written by `coop serve --export DIR`)'],
+      ['coop tunnel --no-stun --timeout 60', 'Same network only, give up after a minute'],
+    ],
+    load: async () => (await import('../commands/tunnel.js')).tunnelCommand,
   },
   {
     path: ['run'],

@@ -1,4 +1,6 @@
-// coop serve [-p 8888] [-H 127.0.0.1] [--token T] [--no-qr] [--stop]: the daemon's web UI.
+// coop serve [-p 8888] [-H 127.0.0.1] [--token T] [--no-qr] [--stop]: the daemon's web UI;
+// coop serve --export DIR: the page as static files (the tunnel's connect page, anywhere).
+import { resolve } from 'node:path';
 import { isatty } from 'node:tty';
 import { CoopError } from '../../lib/errors.js';
 import { connectClient } from '../cli/client.js';
@@ -7,6 +9,15 @@ import type { Handler } from '../cli/spec.js';
 export const DEFAULT_PORT = 8888;
 
 export const serveCommand: Handler = async (args, ctx) => {
+  if (args.opts.export !== undefined) {
+    const { exportPage } = await import('../../lib/web/page.js');
+    const dir = resolve(ctx.cwd, String(args.opts.export));
+    exportPage(dir);
+    if (!ctx.quiet) {
+      ctx.stdout.write(`Wrote the page to ${dir} (connect.html, connect/index.html, index.html): no server behind it, it talks to coop only over WebRTC.\nPut the directory on any static host (https), then: coop tunnel --page https://YOUR-HOST/PATH/connect\n`);
+    }
+    return 0;
+  }
   if (args.opts.stop) {
     let client;
     try {

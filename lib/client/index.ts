@@ -165,6 +165,18 @@ export class Client {
   async serveStop(): Promise<void> {
     await this.conn.request({ cmd: 'serve_stop' });
   }
+  /** Opens a tunnel (SPEC §11) that lasts as long as this client's connection; its connect URL. */
+  tunnel(req: { stun?: string[]; page?: string; timeout_ms?: number } = {}): Promise<OkResponse<'tunnel'>> {
+    return this.conn.request({ cmd: 'tunnel', ...req });
+  }
+  /** Gives a waiting tunnel the browser's answer (the text the connect page shows). */
+  async tunnelAnswer(answer: string): Promise<void> {
+    await this.conn.request({ cmd: 'tunnel_answer', answer });
+  }
+  /** Resolves once the tunnel is connected (rejects with TUNNEL_FAILED if it ends first), or has closed. */
+  tunnelWait(id: string, until: 'connected' | 'closed'): Promise<OkResponse<'tunnel_wait'>> {
+    return this.conn.request({ cmd: 'tunnel_wait', id, until });
+  }
   /**
    * Stops the daemon; boxes keep running and the next daemon takes them over (`coop system
    * shutdown`). The client is unusable afterwards.

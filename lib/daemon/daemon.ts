@@ -1,7 +1,7 @@
 // The daemon (SPEC §5): the session service (service.ts) behind a gateway (gateway.ts) that
 // serves each listener's transports with the policy of their peer's kind — the Unix socket
-// ($COOP_HOME/sock, `local` peers) and, after `coop serve`, HTTP/WebSocket (`web` peers,
-// lib/web). It exits when idle, leaves boxes running when it stops, and takes running
+// ($COOP_HOME/sock, `local` peers), after `coop serve` HTTP/WebSocket (`web` peers,
+// lib/web), and for each `coop tunnel` a WebRTC peer (`tunnel` peers, lib/tunnel). It exits when idle, leaves boxes running when it stops, and takes running
 // boxes over again when it starts. A box whose init dies is cleaned up (layers, never
 // persist) and forgotten; a live box it cannot serve (a garbled record) is listed as
 // damaged, killable, and its files are left alone.
@@ -14,9 +14,11 @@ import { listenUnix, peerCred } from '../ipc/unix.js';
 import { packageRoot } from '../native.js';
 import { daemonPaths } from '../paths.js';
 import { AGENT_PTY } from '../session/session.js';
+import { CoopError } from '../errors.js';
+import type { Tunnels } from '../tunnel/tunnels.js';
 import type { WebServer } from '../web/server.js';
 import { scanBoxes } from './discover.js';
-import { Gateway } from './gateway.js';
+import { Gateway, type DaemonCommands } from './gateway.js';
 import { DaemonLog } from './log.js';
 import type { Roster } from './roster.js';
 import { SessionService } from './service.js';
@@ -42,6 +44,8 @@ export class Daemon {
   private sweeper: NodeJS.Timeout | null = null;
   private server: Server | null = null;
   private web: WebServer | null = null;
+  /** Open tunnels (made on the first `coop tunnel`, with werift). */
+  private tunnels: Tunnels | null = null;
   /** A `serve` under way (requests for it wait for one another). */
   private webChange: Promise<unknown> = Promise.resolve();
   private idleTimer: NodeJS.Timeout | null = null;
@@ -62,6 +66,9 @@ export class Daemon {
       daemon: {
         serve: (req) => this.serve(req),
         serveStop: () => this.serveStop(),
+        tunnel: (req, owner) => this.tunnel(req, owner),
+        tunnelAnswer: (answer) => this.tunnelAnswer(answer),
+        tunnelWait: (req) => this.tunnelWait(req),
         status: () => this.status(),
         shutdown: () => setImmediate(() => void this.shutdown('shutdown requested')),
       },
@@ -103,7 +110,7 @@ export class Daemon {
   private touch(): void {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = null;
-    if (this.stopped || this.boxes.size > 0 || this.gateway.transports.size > 0 || this.web) return;
+    if (this.stopped || this.boxes.size > 0 || this.gateway.transports.size > 0 || this.web || this.tunnels?.size) return;
     this.idleTimer = setTimeout(() => {
       this.log.write('idle-exit');
       void this.shutdown('idle');
@@ -119,6 +126,7 @@ export class Daemon {
       if (this.sweeper) clearInterval(this.sweeper);
       this.server?.close();
       this.service.detachAll(reason);
+      this.tunnels?.closeAll('the coop daemon stopped');
       this.gateway.closeAll();
       const web = this.web;
       this.web = null;
@@ -146,7 +154,9 @@ export class Daemon {
       }
       if (cur) await this.stopWeb();
       const { WebServer } = await import('../web/server.js');
-      this.web = await WebServer.start({ host: req.host, port: req.port, token: req.token, gateway: this.gateway, log: this.log });
+      this.web = await WebServer.start({
+        host: req.host, port: req.port, token: req.token, gateway: this.gateway, log: this.log, tunnelAnswer: (a) => this.tunnelAnswer(a),
+      });
       this.touch();
       return { urls: this.web.urls(), token: this.web.token };
     });
@@ -167,11 +177,68 @@ export class Daemon {
     return change;
   }
 
+  // ---- tunnels ---------------------------------------------------------------------------
+
+  private async tunnelManager(): Promise<Tunnels> {
+    if (this.tunnels) return this.tunnels;
+    const { Tunnels } = await import('../tunnel/tunnels.js');
+    this.tunnels ??= new Tunnels({
+      coopHome: this.opts.coopHome, log: this.log, changed: () => this.touch(),
+      serve: (transport, label, t) => this.gateway.serve(transport, { kind: 'tunnel', label: `tunnel ${t.id.slice(0, 8)} ${label}` }),
+    });
+    return this.tunnels;
+  }
+
+  /** The connect page's address: the one given, else this daemon's web server (LAN first). */
+  private connectPage(given: string | undefined): string {
+    if (given !== undefined) {
+      let u: URL;
+      try {
+        u = new URL(given);
+      } catch {
+        throw new CoopError('BAD_ARGUMENTS', `--page must be the address of the connect page (http:// or https://), not "${given.slice(0, 200)}"`);
+      }
+      if ((u.protocol !== 'https:' && u.protocol !== 'http:') || u.hash) {
+        throw new CoopError('BAD_ARGUMENTS', `--page must be an http:// or https:// address without "#", not "${given.slice(0, 200)}"`);
+      }
+      return u.href;
+    }
+    if (!this.web) {
+      throw new CoopError('BAD_ARGUMENTS', 'there is no connect page to send the browser to: start the web server (`coop serve`, `-H 0.0.0.0` for your LAN) or put the page on any static host (`coop serve --export DIR`) and pass its address with --page URL');
+    }
+    const urls = this.web.urls();
+    const u = new URL(urls[urls.length > 1 ? 1 : 0]!);
+    u.pathname = '/connect';
+    return u.href;
+  }
+
+  private async tunnel(req: Extract<Request, { cmd: 'tunnel' }>, owner: Parameters<DaemonCommands['tunnel']>[1]): Promise<Responses['tunnel']> {
+    const page = this.connectPage(req.page);
+    const { DEFAULT_STUN, MAX_TIMEOUT_MS } = await import('../tunnel/tunnels.js');
+    const timeoutMs = Math.min(req.timeout_ms ?? 120_000, MAX_TIMEOUT_MS);
+    if (timeoutMs < 1000) throw new CoopError('BAD_ARGUMENTS', 'a tunnel timeout is at least 1 s');
+    const stun = req.stun ?? DEFAULT_STUN;
+    for (const u of stun) if (!/^stuns?:[^\s]{1,250}$/.test(u)) throw new CoopError('BAD_ARGUMENTS', `--stun must be a stun: URL (e.g. stun:stun.example.org:3478), not "${u.slice(0, 200)}"`);
+    return (await this.tunnelManager()).open({ stun, timeoutMs, page, owner });
+  }
+
+  private async tunnelAnswer(answer: string): Promise<void> {
+    if (!this.tunnels?.size) throw new CoopError('BAD_ARGUMENTS', 'no tunnel is waiting for an answer: run `coop tunnel` for a new link');
+    await this.tunnels.answer(answer);
+  }
+
+  private async tunnelWait(req: Extract<Request, { cmd: 'tunnel_wait' }>): Promise<Responses['tunnel_wait']> {
+    const end = await (await this.tunnelManager()).wait(req.id, req.until);
+    if (req.until === 'connected' && end.state !== 'connected') throw new CoopError('TUNNEL_FAILED', `the tunnel failed: ${end.reason}`);
+    return end.state === 'connected' ? { state: 'connected' } : { state: 'closed', reason: end.reason, lost: end.lost };
+  }
+
   private status(): StatusInfo {
     const version = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
     return {
       pid: process.pid, version, uptime_s: Math.round((Date.now() - this.started) / 1000), socket: this.paths.socket,
       coop_home: this.opts.coopHome, sessions: this.boxes.size, clients: this.service.clientCount(), rss_bytes: process.memoryUsage().rss,
+      tunnels: this.tunnels?.size ?? 0,
     };
   }
 }

@@ -1,6 +1,6 @@
 // The gateway (SPEC §5): serves one transport for one peer, checking every request against
 // the policy of the peer's kind (policy.ts) before the session service sees it. Listeners
-// (the Unix socket here; HTTP/WebSocket in lib/web; WebRTC next) make the transports and
+// (the Unix socket here; HTTP/WebSocket in lib/web; WebRTC in lib/tunnel) make the transports and
 // say who the peer is; the gateway counts them all, so any client keeps the daemon up.
 import { statSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -21,6 +21,10 @@ import type { SessionService } from './service.js';
 export interface DaemonCommands {
   serve(req: Extract<Request, { cmd: 'serve' }>): Promise<Responses['serve']>;
   serveStop(): Promise<void>;
+  /** Opens a tunnel that lasts as long as `owner` (the asking connection; null: until closed). */
+  tunnel(req: Extract<Request, { cmd: 'tunnel' }>, owner: Transport | null): Promise<Responses['tunnel']>;
+  tunnelAnswer(answer: string): Promise<void>;
+  tunnelWait(req: Extract<Request, { cmd: 'tunnel_wait' }>): Promise<Responses['tunnel_wait']>;
   status(): Responses['status'];
   shutdown(): void;
 }
@@ -57,7 +61,7 @@ export class Gateway {
       this.transports.delete(transport);
       this.opts.changed();
     });
-    serveConnection(transport, this.handlers(peer), {
+    serveConnection(transport, this.handlers(peer, transport), {
       budget: this.budget,
       handshakeMs: this.opts.handshakeMs,
       onInternalError: (e) => this.opts.log.write('internal-error', { message: (e as Error)?.message }),
@@ -93,8 +97,11 @@ export class Gateway {
     }
   }
 
-  /** The protocol's handlers for one peer: each request checked against its kind's policy. */
-  handlers(peer: Peer): Handlers {
+  /**
+   * The protocol's handlers for one peer: each request checked against its kind's policy.
+   * `transport` is the connection they serve (a tunnel opened on it ends with it).
+   */
+  handlers(peer: Peer, transport: Transport | null = null): Handlers {
     const { service, daemon, log } = this.opts;
     const local = peer.kind === 'local';
     const check = (req: Request) => {
@@ -164,7 +171,16 @@ export class Gateway {
       },
       tunnel: (req) => {
         check(req);
-        throw new CoopError('INVALID_COMMAND', 'coop tunnel is not available in this version of coop');
+        return daemon.tunnel(req, transport);
+      },
+      tunnel_answer: async (req) => {
+        check(req);
+        await daemon.tunnelAnswer(req.answer);
+        return {};
+      },
+      tunnel_wait: (req) => {
+        check(req);
+        return daemon.tunnelWait(req);
       },
       status: (req) => {
         check(req);

@@ -23,6 +23,8 @@ const WHAT: Partial<Record<Command, string>> = {
   serve: 'start or change the web server',
   serve_stop: 'stop the web server',
   tunnel: 'open a tunnel',
+  tunnel_answer: "answer a tunnel's offer",
+  tunnel_wait: 'wait on a tunnel',
   restart: 'restart an agent with a new configuration',
   status: "read the daemon's status",
 };

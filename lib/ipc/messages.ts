@@ -116,9 +116,28 @@ export interface ServeStopRequest {
   cmd: 'serve_stop';
 }
 
+/** Opens a tunnel (SPEC §11); it lives as long as the connection that asked. */
 export interface TunnelRequest {
   cmd: 'tunnel';
+  /** STUN server URLs; [] for none (default: a public one). */
   stun?: string[];
+  /** Address of the connect page (default: this daemon's web server, when it runs). */
+  page?: string;
+  /** No browser connected this long after the offer: the tunnel fails (default 120 s). */
+  timeout_ms?: number;
+}
+
+/** The browser's answer, as the page shows it (it names its tunnel). */
+export interface TunnelAnswerRequest {
+  cmd: 'tunnel_answer';
+  answer: string;
+}
+
+/** Waits until the tunnel is connected (fails with TUNNEL_FAILED if it ends first), or has closed. */
+export interface TunnelWaitRequest {
+  cmd: 'tunnel_wait';
+  id: string;
+  until: 'connected' | 'closed';
 }
 
 export interface StatusRequest {
@@ -131,7 +150,8 @@ export interface ShutdownRequest {
 
 export type Request =
   | CreateRequest | AttachRequest | ShellRequest | LsRequest | KillRequest | RestartRequest | LogsRequest
-  | PtyLsRequest | PtyKillRequest | ServeRequest | ServeStopRequest | TunnelRequest | StatusRequest | ShutdownRequest;
+  | PtyLsRequest | PtyKillRequest | ServeRequest | ServeStopRequest | TunnelRequest | TunnelAnswerRequest | TunnelWaitRequest
+  | StatusRequest | ShutdownRequest;
 
 export type Command = Request['cmd'];
 
@@ -180,6 +200,8 @@ export interface StatusInfo {
   sessions: number;
   clients: number;
   rss_bytes: number;
+  /** Open tunnels (`coop tunnel`). */
+  tunnels?: number;
 }
 
 export interface Responses {
@@ -197,7 +219,9 @@ export interface Responses {
   pty_kill: Record<string, never>;
   serve: { urls: string[]; token: string };
   serve_stop: Record<string, never>;
-  tunnel: { url: string };
+  tunnel: { url: string; id: string };
+  tunnel_answer: Record<string, never>;
+  tunnel_wait: { state: 'connected' | 'closed'; reason?: string; lost?: boolean };
   status: StatusInfo;
   shutdown: Record<string, never>;
 }

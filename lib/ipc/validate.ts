@@ -19,7 +19,9 @@ const SPECS: Record<Command, Record<string, [Field, boolean]>> = {
   pty_kill: { session: ['name', true], pty: ['uint', true] },
   serve: { host: ['string', true], port: ['port', true], token: ['string', false] },
   serve_stop: {},
-  tunnel: { stun: ['strings', false] },
+  tunnel: { stun: ['strings', false], page: ['string', false], timeout_ms: ['uint', false] },
+  tunnel_answer: { answer: ['string', true] },
+  tunnel_wait: { id: ['string', true], until: ['string', true] },
   status: {},
   shutdown: {},
 };
@@ -74,6 +76,7 @@ export function validateRequest(msg: unknown): Request {
     out[name] = checkField(kind, v, name);
   }
   if (cmd === 'kill' && !out.session && !out.all) throw new InvalidRequest('kill needs "session" or "all"');
+  if (cmd === 'tunnel_wait' && out.until !== 'connected' && out.until !== 'closed') throw new InvalidRequest('field "until": expected "connected" or "closed"');
   return out as unknown as Request;
 }
 

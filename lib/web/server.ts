@@ -28,7 +28,12 @@ export interface WebServerOptions {
   log: DaemonLog;
   /** Directory of the page bundle (default dist/web of the package). */
   pageDir?: string;
+  /** Takes a tunnel's answer posted by the connect page (`POST /tunnel/answer`). */
+  tunnelAnswer?: (answer: string) => Promise<void>;
 }
+
+/** A posted answer is a few hundred characters. */
+const MAX_ANSWER = 32 * 1024;
 
 const peerOf = (req: IncomingMessage): Peer => ({ kind: 'web', label: `${req.socket.remoteAddress}:${req.socket.remotePort}` });
 const wildcard = (host: string) => host === '0.0.0.0' || host === '::';
@@ -92,7 +97,8 @@ export class WebServer {
     if (!authorized(req, this.token)) return this.refuse(res, 403, 'a valid token is required (?token= or Authorization: Bearer)');
     if (!sameOrigin(req)) return this.refuse(res, 403, 'requests from another origin are refused');
     const path = new URL(req.url ?? '/', 'http://x').pathname;
-    if (path === '/' || path === '/index.html') {
+    if (path === '/tunnel/answer') return void this.answer(req, res);
+    if (path === '/' || path === '/index.html' || path === '/connect') {
       if (req.method !== 'GET' && req.method !== 'HEAD') return this.refuse(res, 405, 'the page is read with GET');
       if ('missing' in this.page) return this.refuse(res, 500, this.page.missing);
       const { body, csp } = this.page.html();
@@ -101,6 +107,29 @@ export class WebServer {
     }
     if (path.startsWith('/api/')) return void handleRest(req, res, path, this.opts.gateway.handlers(peerOf(req)));
     this.refuse(res, 404, `nothing at ${path.slice(0, 200)}`);
+  }
+
+  /** The connect page posts the tunnel's answer here (it came from this server, token and all). */
+  private answer(req: IncomingMessage, res: ServerResponse): void {
+    if (req.method !== 'POST') return this.refuse(res, 405, 'answers are posted');
+    const take = this.opts.tunnelAnswer;
+    let size = 0;
+    const parts: Buffer[] = [];
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size <= MAX_ANSWER) parts.push(c);
+    });
+    req.on('end', () => {
+      if (size > MAX_ANSWER) return this.refuse(res, 413, `an answer is at most ${MAX_ANSWER} bytes`);
+      if (!take) return this.refuse(res, 404, 'no tunnel is waiting for an answer: run `coop tunnel` for a new link');
+      take(Buffer.concat(parts).toString('utf8')).then(
+        () => sendJson(res, 200, { ok: true }),
+        (e: unknown) => sendJson(res, e instanceof CoopError && e.code !== 'INTERNAL' ? 400 : 500, {
+          ok: false, error: e instanceof CoopError ? e.code : 'INTERNAL', message: e instanceof Error ? e.message : String(e),
+        }),
+      );
+    });
+    req.on('error', () => res.destroy());
   }
 
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {

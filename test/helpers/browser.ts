@@ -16,12 +16,21 @@ export interface BrowserOptions {
   viewport?: { width: number; height: number };
   /** A phone: touch events, a mobile viewport. */
   phone?: boolean;
+  /** More command-line flags (e.g. WEBRTC_FLAGS). */
+  args?: string[];
 }
+
+/**
+ * WebRTC between Chromium and a peer on this machine: loopback candidates allowed, and a
+ * media permission granted without asking (a page that may use media devices is offered
+ * the machine's real host addresses rather than mDNS names).
+ */
+export const WEBRTC_FLAGS = ['--allow-loopback-in-peer-connection', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream'];
 
 /** A browser with a fresh profile directory (closing the context ends it). */
 export function openBrowser(opts: BrowserOptions = {}): Promise<BrowserContext> {
   return chromium.launchPersistentContext(tmp('coop-chromium-'), {
-    executablePath: CHROMIUM, headless: true, args: FLAGS,
+    executablePath: CHROMIUM, headless: true, args: [...FLAGS, ...(opts.args ?? [])],
     viewport: opts.viewport ?? { width: 1280, height: 800 }, isMobile: opts.phone, hasTouch: opts.phone, deviceScaleFactor: opts.phone ? 2 : 1,
     acceptDownloads: false, serviceWorkers: 'block',
   });

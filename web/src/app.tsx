@@ -31,7 +31,8 @@ function usePhone(): boolean {
   return phone;
 }
 
-export function App({ factory }: { factory: ChannelFactory }) {
+/** `via`: how the page reaches the daemon, when it is not this page's server (the tunnel). */
+export function App({ factory, via }: { factory: ChannelFactory; via?: string }) {
   const [rows, setRows] = useState<BoxRow[] | null>(null);
   const [link, setLink] = useState<Link>('connecting');
   const [active, setActive] = useState<string | null>(() => store.activeSession());
@@ -123,6 +124,7 @@ export function App({ factory }: { factory: ChannelFactory }) {
         <span className="brand">coop</span>
         {current && <span className="current">{current.name}</span>}
         <span className="spacer" />
+        {via && <span className="via" title="This page reaches coop over a direct WebRTC connection">⇄ {via}</span>}
         <span className={`link link-${link}`} role="status" aria-label={`connection ${link}`}>{link === 'online' ? '● online' : link === 'offline' ? '○ reconnecting…' : '○ connecting…'}</span>
         <button type="button" className="btn icon" aria-label="Theme" title={theme === 'dark' ? 'Light theme' : 'Dark theme'} onClick={() => setTheme(theme === 'dark' ? 'light' : 'dark')}>
           {theme === 'dark' ? '☀' : '☾'}

@@ -44,7 +44,7 @@ export class Control {
 
   private get(): Promise<Conn> {
     if (this.conn) return Promise.resolve(this.conn);
-    this.opening ??= Conn.open(this.factory).then(
+    this.opening ??= Conn.open(this.factory, 'control').then(
       (c) => {
         this.opening = null;
         this.conn = c;

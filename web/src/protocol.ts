@@ -3,7 +3,7 @@
 import {
   ByteFrameDecoder, decodeBody, encodeControlBytes, encodeDataBytes, encodeMessageBytes, MAX_FRAME,
 } from '../../lib/ipc/codec.js';
-import type { Channel, ChannelFactory } from './transport.js';
+import type { Channel, ChannelFactory, ChannelPurpose } from './transport.js';
 
 export class ProtoError extends Error {
   constructor(
@@ -38,8 +38,8 @@ export class Conn {
     ch.onClose = (why) => this.ended(why);
   }
 
-  static async open(factory: ChannelFactory): Promise<Conn> {
-    const c = new Conn(await factory());
+  static async open(factory: ChannelFactory, purpose: ChannelPurpose): Promise<Conn> {
+    const c = new Conn(await factory(purpose));
     const hello = await c.send({ version: 1 }, false);
     if (hello.version !== 1) throw new ProtoError('VERSION_MISMATCH', 'the daemon speaks another protocol version');
     return c;

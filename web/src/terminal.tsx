@@ -138,7 +138,7 @@ export const TermView = forwardRef<TermHandle, TermProps>(function TermView(prop
       if (disposed) return;
       let c: Conn;
       try {
-        c = await Conn.open(latest.current.factory);
+        c = await Conn.open(latest.current.factory, 'pty');
       } catch {
         return schedule();
       }

@@ -1,8 +1,8 @@
 // The page's one transport interface: a channel carries the daemon's protocol bytes both
 // ways and acknowledges what the page has consumed (the daemon's flow control). A session
 // opens one channel for requests and one per attached terminal, as the CLI opens one
-// connection per stream. Implementations: WebSocket (here, `coop serve`); a WebRTC
-// DataChannel (the tunnel) slots in as another ChannelFactory.
+// connection per stream. Implementations: WebSocket (here, `coop serve`) and WebRTC
+// DataChannels (datachannel.ts, the tunnel).
 
 export interface Channel {
   /** Protocol bytes to the daemon. */
@@ -16,8 +16,11 @@ export interface Channel {
   onClose: ((why: string) => void) | null;
 }
 
+/** What a channel is for: requests (the sidebar's), or one attached terminal. */
+export type ChannelPurpose = 'control' | 'pty';
+
 /** Opens a new channel to the daemon; rejects when it cannot be reached. */
-export type ChannelFactory = () => Promise<Channel>;
+export type ChannelFactory = (purpose: ChannelPurpose) => Promise<Channel>;
 
 /** Channels over WebSockets to the server this page came from (`/ws?token=`). */
 export function webSocketChannels(token: string, where: Location = window.location): ChannelFactory {

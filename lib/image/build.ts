@@ -84,6 +84,7 @@ async function unpack(resolved: ResolvedImage, dir: string, idmap: IdMapping, wa
   });
   let err = '';
   h.child.stderr?.on('data', (d) => (err += d));
+  await h.outputRead(); // (unpack-main starts nothing that could outlive it)
   const o = await h.outcome;
   if (o.error) throw o.error;
   if (o.exit?.code !== 0) throw new CoopError('IMAGE_FAILED', `unpacking the image failed: ${err.trim().split('\n').at(-1) ?? `exit ${o.exit?.code}`}`);
@@ -101,6 +102,7 @@ async function step(dir: string, coopHome: string, idmap: IdMapping, command: st
       tail = (tail + d.toString()).slice(-2000);
     });
   }
+  await h.outputRead();
   const o = await h.outcome;
   if (o.error && !o.exit) throw o.error;
   const code = o.exit?.code ?? null;

@@ -13,7 +13,6 @@ export async function runCaptured(opts: RunOptions, input?: string): Promise<Cap
   h.stdout?.on('data', (d) => (stdout += d));
   h.stderr?.on('data', (d) => (stderr += d));
   h.stdin?.end(input ?? '');
-  const r = await h;
-  await new Promise((res) => setImmediate(res));
+  const r = await h; // (after the output is read to its end)
   return { ...r, stdout, stderr };
 }

@@ -18,6 +18,8 @@ export interface NativeAddon {
   peerUserNs(fd: number): { ns: string; pinned: boolean };
   /** Creates an overlayfs whiteout (char device 0/0) at path. */
   mknodWhiteout(path: string): void;
+  /** isatty(3): cheaper than node:tty, which loads net and streams. */
+  isatty(fd: number): boolean;
   ScrollbackRing: new (capacity?: number) => NativeRing;
   InputFilter: new (ctrlCDebounceMs: number, sequences: Buffer[]) => NativeFilter;
   /** src-native/addon/spawn.cc: starts coop-helper with posix_spawn and watches it. */

@@ -2,10 +2,8 @@
 // the plan is read from fd 4, status records come back over a socket on fd 3 — with the
 // box terminal's master fd attached when the helper hands one over (a daemon's PTY).
 import { closeSync } from 'node:fs';
-import { Socket } from 'node:net';
-import { constants } from 'node:os';
 import type { Readable, Stream, Writable } from 'node:stream';
-import { finished } from 'node:stream/promises';
+import { builtin } from '../lazy.js';
 import { helperPath, native } from '../native.js';
 import { encodePlan } from './encode.js';
 import { toSandboxError, type SandboxError } from './errors.js';
@@ -50,7 +48,13 @@ export interface HelperChild {
   signalCode: NodeJS.Signals | null;
 }
 
-const SIGNALS = constants.signals as Record<string, number>;
+/** Linux signal numbers (node:os has them too, but is not loaded for this alone). */
+const SIGNALS: Record<string, number> = {
+  SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGILL: 4, SIGTRAP: 5, SIGABRT: 6, SIGBUS: 7, SIGFPE: 8, SIGKILL: 9, SIGUSR1: 10,
+  SIGSEGV: 11, SIGUSR2: 12, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15, SIGSTKFLT: 16, SIGCHLD: 17, SIGCONT: 18, SIGSTOP: 19,
+  SIGTSTP: 20, SIGTTIN: 21, SIGTTOU: 22, SIGURG: 23, SIGXCPU: 24, SIGXFSZ: 25, SIGVTALRM: 26, SIGPROF: 27, SIGWINCH: 28,
+  SIGIO: 29, SIGPWR: 30, SIGSYS: 31,
+};
 const NAMES: Record<number, NodeJS.Signals> = Object.fromEntries(Object.entries(SIGNALS).map(([k, v]) => [v, k as NodeJS.Signals]));
 
 /** Signal name for a Linux signal number. */
@@ -167,9 +171,10 @@ export class HelperProcess {
       this.native = spawned;
       child.pid = spawned.pid;
       const [in0, out1, err2] = spawned.stdio;
-      if (in0 >= 0) child.stdin = new Socket({ fd: in0, readable: false, writable: true });
-      if (out1 >= 0) child.stdout = new Socket({ fd: out1, readable: true, writable: false });
-      if (err2 >= 0) child.stderr = new Socket({ fd: err2, readable: true, writable: false });
+      const pipe = (fd: number, readable: boolean) => new (builtin('node:net').Socket)({ fd, readable, writable: !readable }); // (net: only for pipes)
+      if (in0 >= 0) child.stdin = pipe(in0, false);
+      if (out1 >= 0) child.stdout = pipe(out1, true);
+      if (err2 >= 0) child.stderr = pipe(err2, true);
     } catch (e) {
       outcome.error = toSandboxError({ syscall: 'spawn', path: helperPath(), errno: 0, message: (e as Error).message });
       statusEnded();
@@ -190,6 +195,8 @@ export class HelperProcess {
   async outputRead(): Promise<void> {
     await this.outcome;
     const read = [this.child.stdout, this.child.stderr].filter((s): s is Readable => !!s && s.readableFlowing !== null);
+    if (!read.length) return;
+    const { finished } = builtin('node:stream/promises');
     await Promise.all(read.map((s) => finished(s).catch(() => {})));
   }
 

@@ -8,6 +8,9 @@ interface Builtins {
   'node:stream/promises': typeof import('node:stream/promises');
   'node:tty': typeof import('node:tty');
   'node:child_process': typeof import('node:child_process');
+  'node:http': typeof import('node:http');
+  'node:https': typeof import('node:https');
+  'node:zlib': typeof import('node:zlib');
 }
 
 let req: NodeJS.Require | undefined;

@@ -30,6 +30,8 @@ export interface BuildOptions {
   baseDir: string;
   /** Download and build again even when cached. */
   noCache?: boolean;
+  /** Hash every cached blob again. */
+  verify?: boolean;
   registry?: RegistryOptions;
   /** Step headers and the steps' output. */
   out?: Writable | null;
@@ -160,7 +162,7 @@ export async function buildImage(opts: BuildOptions): Promise<BuildResult> {
   if (!found) throw new CoopError('IMAGE_FAILED', `image "${opts.config.sandbox.image}" is used as it is; there is nothing to build`);
   const { recipe, source } = found;
   const warn = opts.warn ?? (() => {});
-  const resolved = await resolveImage(source, { coopHome: opts.coopHome, registry: opts.registry, noCache: opts.noCache, progress: opts.progress });
+  const resolved = await resolveImage(source, { coopHome: opts.coopHome, registry: opts.registry, noCache: opts.noCache, verify: opts.verify, progress: opts.progress });
   const hash = contentHash(resolved.digest, recipe);
   const target = join(rootfsDir(opts.coopHome), hash);
   const record = () => writeRecord(opts.coopHome, { ...recipe, hash, digest: resolved.digest, built: new Date().toISOString() });

@@ -27,6 +27,14 @@ export function encodeStreamFrame(type: number, payload: Buffer): Buffer {
   return Buffer.concat([head, payload]);
 }
 
+/** The 5 bytes before a stream frame's payload (written separately, the payload is not copied). */
+export function streamFrameHead(type: number, payloadLength: number): Buffer {
+  const head = Buffer.allocUnsafe(5);
+  head.writeUInt32BE(payloadLength + 1);
+  head[4] = type;
+  return head;
+}
+
 export const encodeControl = (msg: object) => encodeStreamFrame(STREAM_CONTROL, packr.pack(msg));
 export const encodeData = (bytes: Buffer) => encodeStreamFrame(STREAM_DATA, bytes);
 

@@ -54,7 +54,7 @@ class BoxTerminal : public Napi::ObjectWrap<BoxTerminal> {
       return;
     }
     Ref();  // alive while watched, whatever JavaScript holds
-    Arm();
+    Arm(true);
   }
 
  private:
@@ -63,15 +63,19 @@ class BoxTerminal : public Napi::ObjectWrap<BoxTerminal> {
   uv_poll_t* watch_ = nullptr;
   bool reading_ = true;
   bool want_drain_ = false;
+  int armed_ = 0;  // the events being watched
   std::string queue_;  // input not yet taken, from queue_off_
   size_t queue_off_ = 0;
   Napi::FunctionReference on_data_, on_end_, on_drain_;
 
   size_t queued() const { return queue_.size() - queue_off_; }
 
-  void Arm() {
+  // Watches what is wanted now; a change only (each uv_poll_start costs an epoll_ctl).
+  void Arm(bool force = false) {
     if (!watch_) return;
     int events = (reading_ ? UV_READABLE : 0) | (queued() ? UV_WRITABLE : 0);
+    if (events == armed_ && !force) return;
+    armed_ = events;
     if (events) uv_poll_start(watch_, events, &BoxTerminal::OnReady);
     else uv_poll_stop(watch_);
   }
@@ -148,6 +152,9 @@ class BoxTerminal : public Napi::ObjectWrap<BoxTerminal> {
   Napi::Value Queued(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), double(queued())); }
 
   // Reads what is there now (up to one chunk): the bytes, and whether the terminal has ended.
+  // A small read (typing, an echo) is taken at once without asking for more; under a flood
+  // of output reads are gathered into the chunk (the kernel refills the terminal's 4 KiB
+  // buffer meanwhile). What is left arrives as another event: epoll is level-triggered.
   char* ReadChunk(size_t* got, bool* ended) {
     char* buf = static_cast<char*>(malloc(kReadChunk));
     *got = 0;
@@ -157,6 +164,7 @@ class BoxTerminal : public Napi::ObjectWrap<BoxTerminal> {
       ssize_t n = read(fd_, buf + *got, kReadChunk - *got);
       if (n > 0) {
         *got += size_t(n);
+        if (size_t(n) < 512) break;
         continue;
       }
       if (n < 0 && errno == EINTR) continue;
@@ -178,7 +186,10 @@ class BoxTerminal : public Napi::ObjectWrap<BoxTerminal> {
     Napi::HandleScope scope(env);
     Napi::Reference<Napi::Object> keep = Napi::Persistent(self->Value());  // callbacks may close us
     bool error = status < 0;  // (libuv has stopped the watcher): the terminal is done with
-    if (error) events = UV_READABLE;
+    if (error) {
+      events = UV_READABLE;
+      self->armed_ = 0;
+    }
     if ((events & UV_WRITABLE) && self->watch_) {
       bool alive = self->Flush();
       if (!alive || self->queued() < kInputHigh) {

@@ -1,30 +1,435 @@
-// @coop/core — sandboxed, detachable sessions for AI coding agents on Linux namespaces.
+// @coop/core — sandboxed, detachable boxes for AI coding agents on Linux namespaces.
 //
-//   import { loadConfig, run } from '@coop/core';
-//   const { config } = loadConfig({ cwd: process.cwd() });
-//   const { code } = await run({ cmd: ['make', 'test'], config, stdio: 'inherit' });
+// This is the whole public API for tools that embed coop (docs/api.md is written from the
+// comments below). Plan, wire and protocol internals are subpath exports:
+// '@coop/core/sandbox', '@coop/core/protocol', '@coop/core/config', '@coop/core/image'.
+import { loadConfig as loadConfig_, type ConfigOverrides as ConfigOverrides_, type LoadConfigOptions as LoadConfigOptions_, type LoadedConfig as LoadedConfig_ } from './config/load.js';
+import { isTrusted as isTrusted_, revokeTrust as revokeTrust_, trustFile as trustFile_, type Trusted as Trusted_, type TrustOptions as TrustOptions_ } from './config/trust.js';
+import type { CoopConfig as CoopConfig_ } from './config/types.js';
+import { buildImage as buildImage_, ensureRootfs as ensureRootfs_, type BuildOptions as BuildOptions_, type BuildResult as BuildResult_ } from './image/build.js';
+import { clean, diskUsage as diskUsage_, prune, type CleanResult as CleanResult_, type DiskUsage as DiskUsage_ } from './image/gc.js';
+import type { LsRow as LsRow_, PtyRow as PtyRow_, StatusInfo as StatusInfo_ } from './ipc/messages.js';
+import { checkHost as checkHost_, type CheckHostOptions as CheckHostOptions_, type HostCheck as HostCheck_ } from './doctor/index.js';
+import { coopHome as coopHome_ } from './paths.js';
+import type { BoxMount as BoxMount_ } from './sandbox/box-plan.js';
+import {
+  createBox as createBox_, isRunning as isRunning_, killBox as killBox_,
+  type Box as Box_, type BoxProcess as BoxProcess_, type CreateBoxOptions as CreateBoxOptions_,
+} from './sandbox/box.js';
+import { execInBox as execInBox_, type ExecHandle as ExecHandle_, type ExecOptions as ExecOptions_, type ExecResult as ExecResult_ } from './sandbox/exec.js';
+import { run as run_, type RunHandle as RunHandle_, type RunOptions as RunOptions_, type RunResult as RunResult_ } from './sandbox/run.js';
 
-export * from './config/index.js';
-export {
-  run, createBox, enterCommand, enterPlan, isRunning, killBox, readBoxRecord, spawnInBox, spawnInUserns,
-  planBox, boxSpecFor, encodePlan, SandboxError, userNamespaceBlocker, idMappingFor, currentUser, removeTree,
-  type RunOptions, type RunResult, type RunHandle, type Box, type BoxProcess, type BoxRecord, type CreateBoxOptions,
-  type BoxSpec, type BoxMount, type UsernsOptions, type Plan, type CreatePlan, type EnterPlan, type RemovePlan,
-  type FsOp, type StageOp, type IdMapping, type IdRange, type Namespace, type ProcessSpec,
-} from './sandbox/index.js';
-export { parseReference, formatReference, type ImageReference } from './image/reference.js';
-export { parseImageSource, type ImageSource } from './image/source.js';
 export { CoopError, type ErrorCode } from './errors.js';
-export { coopHome, sessionPaths, daemonPaths, type SessionPaths } from './paths.js';
+export { Client, AttachStream, type AttachEvents, type ConnectOptions } from './client/index.js';
 
-// The daemon and its protocol (SPEC §5–§8).
-export {
-  Client, connectDaemon, boxForDirectory, resolveBox, AttachStream, Connection,
-  type AttachEvents, type ConnectOptions,
-} from './client/index.js';
-export { Daemon, type DaemonOptions } from './daemon/daemon.js';
-export { serveConnection, type Transport, type StreamSide, type Handlers } from './ipc/server.js';
-export { FrameDecoder, encodeMessage, encodeStreamFrame, MAX_FRAME } from './ipc/frames.js';
-export * from './ipc/messages.js';
-export { InputFilter, BLOCK_WARNING } from './session/filter.js';
-export { createRing, type ScrollbackRing } from './session/ring.js';
+// ---- configuration --------------------------------------------------------------------
+
+/**
+ * Loads the layered configuration for a directory (SPEC §2): the global file, the project's
+ * coop.toml (found from `cwd` upward; refused while it reaches outside the box untrusted),
+ * then `overrides`; `[env]` expanded from `env`. Throws a CoopError (CONFIG_INVALID or
+ * CONFIG_UNTRUSTED) naming the file, line and key.
+ *
+ * @example
+ *   const { config, warnings, mounts } = loadConfig({ cwd: '/home/me/api', overrides: { network: 'none' } });
+ */
+export const loadConfig: typeof loadConfig_ = loadConfig_;
+
+/**
+ * Options of {@link loadConfig}: where to look (`cwd`, `workspace`, `configPath`,
+ * `globalPath`), the caller's environment, command-line style `overrides`, `requireAgent`,
+ * and `trust: false` for a tool that vouches for the project file itself.
+ *
+ * @example
+ *   const opts: LoadConfigOptions = { cwd: process.cwd(), globalPath: null, trust: false };
+ */
+export type LoadConfigOptions = LoadConfigOptions_;
+
+/**
+ * What {@link loadConfig} returns: the resolved `config`, one-line `warnings`, the `files`
+ * read, the `projectFile`, the `workspace` directory and `sandbox.mounts` as `mounts`.
+ *
+ * @example
+ *   const loaded: LoadedConfig = loadConfig();
+ *   for (const w of loaded.warnings) console.warn(w);
+ */
+export type LoadedConfig = LoadedConfig_;
+
+/**
+ * Settings that win over every file, like the CLI's flags: `image`, `network`, `agent`
+ * (a command line), `hostname`.
+ *
+ * @example
+ *   const overrides: ConfigOverrides = { image: 'debian:bookworm', network: 'none' };
+ */
+export type ConfigOverrides = ConfigOverrides_;
+
+/**
+ * A resolved configuration: every section of coop.toml with every key present (`sandbox`,
+ * `workspace`, `env`, `network`, `session`, `input_filter`). `env` may hold secrets.
+ *
+ * @example
+ *   const { config }: { config: CoopConfig } = loadConfig();
+ *   config.network.mode = 'none';
+ */
+export type CoopConfig = CoopConfig_;
+
+/**
+ * A `sandbox.mounts` entry as data: a host path (`kind: 'path'`, `host`) or a named volume
+ * (`kind: 'volume'`, `name`), its `box` path and `readonly`.
+ *
+ * @example
+ *   const m: BoxMount = { kind: 'volume', name: 'npm-cache', box: '~/.npm', readonly: false };
+ */
+export type BoxMount = BoxMount_;
+
+/**
+ * Records the current content of a project coop.toml as trusted (what `coop trust` does):
+ * loadConfig then uses it until it changes. Throws a CoopError for another user's file.
+ *
+ * @example
+ *   const { widening } = trustFile('/home/me/api/coop.toml');
+ */
+export const trustFile: typeof trustFile_ = trustFile_;
+
+/**
+ * Forgets a file's trust (`coop trust --revoke`); false when it was not trusted.
+ *
+ * @example
+ *   revokeTrust('/home/me/api/coop.toml');
+ */
+export const revokeTrust: typeof revokeTrust_ = revokeTrust_;
+
+/**
+ * Whether the file's current content is trusted (false for another user's file).
+ *
+ * @example
+ *   if (!isTrusted('/home/me/api/coop.toml')) console.log('run `coop trust` first');
+ */
+export const isTrusted: typeof isTrusted_ = isTrusted_;
+
+/**
+ * Options of the trust functions: the caller's `env` (for XDG_CONFIG_HOME), `home`, the
+ * `store` file, the `workspace` the file is used with.
+ *
+ * @example
+ *   trustFile('ci/coop.toml', { workspace: process.cwd() } satisfies TrustOptions);
+ */
+export type TrustOptions = TrustOptions_;
+
+/**
+ * What {@link trustFile} recorded: the canonical `file`, its `sha256`, and the keys by which
+ * it reaches outside the box (`widening`).
+ *
+ * @example
+ *   const t: Trusted = trustFile('coop.toml');
+ *   console.log(t.widening.map((w) => w.key));
+ */
+export type Trusted = Trusted_;
+
+/**
+ * coop's state directory for an environment: $COOP_HOME, default ~/.coop (built images,
+ * boxes' layers, volumes, the daemon's socket). Several coops with different homes run side
+ * by side.
+ *
+ * @example
+ *   await buildImage({ config, coopHome: coopHome(), baseDir: workspace });
+ */
+export const coopHome: typeof coopHome_ = coopHome_;
+
+// ---- one-shot boxes -------------------------------------------------------------------
+
+/**
+ * Runs one command in a fresh box and removes the box afterwards (no daemon; `coop run`).
+ * Returns a promise of how the command ended that also carries its `stdin`, `stdout`,
+ * `stderr` (stdio 'pipe', the default) and `kill()`. A command that does not exist resolves
+ * with code 127 and a one-line `failure`; a box that cannot be set up rejects with a
+ * CoopError (SANDBOX_FAILED, CONFIG_INVALID, ROOTFS_NOT_BUILT).
+ *
+ * @example
+ *   const { config } = loadConfig({ cwd: '/home/me/api' });
+ *   const { code } = await run({ cmd: ['npm', 'test'], config, stdio: 'inherit' });
+ *
+ *   const box = run({ cmd: ['uname', '-a'], config });
+ *   box.stdout!.pipe(process.stdout);
+ *   const { code: exit } = await box;
+ */
+export const run: typeof run_ = run_;
+
+/**
+ * Options of {@link run}: `cmd`, `config`, and optionally `cwd` in the box, `stdio`, a
+ * `terminal` of the box's own, the caller's `env` (TERM, LANG), `coopHome`, a box `name`.
+ *
+ * @example
+ *   const opts: RunOptions = { cmd: ['make'], config, stdio: 'inherit', cwd: '/workspace/src' };
+ */
+export type RunOptions = RunOptions_;
+
+/**
+ * How a {@link run} command ended: the box `name`, the exit `code` (null when a `signal`
+ * ended it) and, when it could not be started, a one-line `failure`.
+ *
+ * @example
+ *   const r: RunResult = await run({ cmd: ['false'], config });
+ *   process.exitCode = r.code ?? 1;
+ */
+export type RunResult = RunResult_;
+
+/**
+ * What {@link run} returns: a `Promise<RunResult>` with the box `name`, `stdin`, `stdout`,
+ * `stderr` (null unless stdio is 'pipe') and `kill(signal)`.
+ *
+ * @example
+ *   const h: RunHandle = run({ cmd: ['sleep', '60'], config });
+ *   setTimeout(() => h.kill('SIGTERM'), 1000);
+ *   console.log((await h).signal);   // 'SIGTERM'
+ */
+export type RunHandle = RunHandle_;
+
+// ---- long-lived boxes -----------------------------------------------------------------
+
+/**
+ * Creates a box that lives on by itself (its init waits for processes; no daemon needed):
+ * start processes in it with {@link execInBox}, end it with {@link killBox}. Rejects with a
+ * CoopError: SESSION_EXISTS when a box of that name runs, SANDBOX_FAILED, CONFIG_INVALID.
+ *
+ * @example
+ *   const box = await createBox({ config, name: 'api-tests' });
+ *   await execInBox(box, { argv: ['npm', 'ci'], stdio: 'inherit' });
+ *   await killBox(box);
+ */
+export const createBox: typeof createBox_ = createBox_;
+
+/**
+ * Options of {@link createBox}: `config`, the box `name`, and optionally `coopHome`, the
+ * caller's environment (`callerEnv`), `graceMs` (how long its init waits on SIGTERM).
+ *
+ * @example
+ *   const opts: CreateBoxOptions = { config, name: 'scratch', graceMs: 1000 };
+ */
+export type CreateBoxOptions = CreateBoxOptions_;
+
+/**
+ * A running box as its creator knows it: `name`, its init's `pid` and `startTime`, `paths`
+ * under $COOP_HOME, `workspace`, in-box `user`, `home`, `shell`, `env` (may hold secrets:
+ * keep it in memory), `image`, `created`.
+ *
+ * @example
+ *   const box: Box = await createBox({ config, name: 'scratch' });
+ *   console.log(box.name, box.pid, box.workspace.path);
+ */
+export type Box = Box_;
+
+/**
+ * A process to start in a box: `argv`, and optionally `cwd` (default the workspace path),
+ * `env` added to the box's, a `terminal`.
+ *
+ * @example
+ *   const p: BoxProcess = { argv: ['sh', '-c', 'ls'], cwd: '/tmp', env: { LC_ALL: 'C' } };
+ */
+export type BoxProcess = BoxProcess_;
+
+/**
+ * Starts a process in a running box: a promise of how it ended with its `stdin`, `stdout`,
+ * `stderr` and `kill()`, as {@link run}'s. Rejects with a CoopError (SANDBOX_FAILED) when
+ * the box cannot be entered (it is gone).
+ *
+ * @example
+ *   const p = execInBox(box, { argv: ['cat', '/etc/os-release'] });
+ *   p.stdout!.on('data', (d) => process.stdout.write(d));
+ *   const { code } = await p;
+ */
+export const execInBox: typeof execInBox_ = execInBox_;
+
+/**
+ * Options of {@link execInBox}: a {@link BoxProcess} and `stdio` ('pipe', 'inherit', 'ignore').
+ *
+ * @example
+ *   const opts: ExecOptions = { argv: ['make', 'test'], stdio: 'inherit' };
+ */
+export type ExecOptions = ExecOptions_;
+
+/**
+ * How an {@link execInBox} process ended: `code` (null when a `signal` ended it) and, when
+ * it could not be started, a one-line `failure`.
+ *
+ * @example
+ *   const { code, failure }: ExecResult = await execInBox(box, { argv: ['nope'] });   // 127, 'nope: command not found'
+ */
+export type ExecResult = ExecResult_;
+
+/**
+ * What {@link execInBox} returns: a `Promise<ExecResult>` with `stdin`, `stdout`, `stderr`
+ * and `kill(signal)`.
+ *
+ * @example
+ *   const h: ExecHandle = execInBox(box, { argv: ['cat'] });
+ *   h.stdin!.end('hello\n');
+ *   await h;
+ */
+export type ExecHandle = ExecHandle_;
+
+/**
+ * Ends a box: SIGTERM to every process in it, SIGKILL after the grace time (or at once with
+ * `force`), then removes its layers. `session.persist` directories and volumes are kept.
+ *
+ * @example
+ *   await killBox(box, { graceMs: 2000 });
+ */
+export const killBox: typeof killBox_ = killBox_;
+
+/**
+ * True while the box's init process is alive (and is still that process).
+ *
+ * @example
+ *   if (!isRunning(box)) console.log(`${box.name} has ended`);
+ */
+export const isRunning: typeof isRunning_ = isRunning_;
+
+// ---- images ---------------------------------------------------------------------------
+
+/**
+ * Builds (or finds) the rootfs of `config.sandbox.image` with its `packages` and `setup`
+ * (`coop build`): pulls the image, unpacks it, runs each step in a build box. Rejects with a
+ * CoopError (IMAGE_FAILED) naming what failed; nothing half-built is left behind.
+ *
+ * @example
+ *   const { path, cached } = await buildImage({ config, coopHome: coopHomeDir, baseDir: workspace, out: process.stdout });
+ */
+export const buildImage: typeof buildImage_ = buildImage_;
+
+/**
+ * The rootfs a configuration needs, built when missing (`build: 'auto'`), never built
+ * (`'never'`: a CoopError ROOTFS_NOT_BUILT) or checked again (`'always'`). Null for the
+ * `host` and `dir:` images, which are used as they are.
+ *
+ * @example
+ *   await ensureRootfs({ config, coopHome: coopHomeDir, baseDir: workspace, build: 'auto' });
+ *   await run({ cmd: ['make'], config });
+ */
+export const ensureRootfs: typeof ensureRootfs_ = ensureRootfs_;
+
+/**
+ * Options of {@link buildImage} and {@link ensureRootfs}: `config`, `coopHome`, `baseDir`
+ * (where relative image paths resolve), `noCache`, `registry` options, and where step
+ * output (`out`), download `progress` and `warn`ings go.
+ *
+ * @example
+ *   const opts: BuildOptions = { config, coopHome: coopHomeDir, baseDir: process.cwd(), noCache: true };
+ */
+export type BuildOptions = BuildOptions_;
+
+/**
+ * A built rootfs: its `path`, content `hash`, the image `digest`, and whether it was `cached`.
+ *
+ * @example
+ *   const r: BuildResult = await buildImage(opts);
+ *   console.log(r.cached ? 'up to date' : `built ${r.hash}`);
+ */
+export type BuildResult = BuildResult_;
+
+/**
+ * Disk used under $COOP_HOME (`coop system df`): each built rootfs (and whether a running
+ * box uses it), the download cache, volumes, boxes.
+ *
+ * @example
+ *   const { rootfs, volumes } = await diskUsage(coopHomeDir);
+ */
+export const diskUsage: typeof diskUsage_ = diskUsage_;
+
+/**
+ * What {@link diskUsage} reports, in bytes.
+ *
+ * @example
+ *   const u: DiskUsage = await diskUsage(coopHomeDir);
+ *   console.log(u.rootfs.filter((r) => !r.inUse).length, 'unused builds');
+ */
+export type DiskUsage = DiskUsage_;
+
+/**
+ * Removes rootfs builds replaced by newer builds of their image (`all`: every build no running
+ * box uses) — `coop system clean`.
+ *
+ * @example
+ *   const { removed, freedBytes } = await cleanImages(coopHomeDir);
+ */
+export const cleanImages: typeof clean = clean;
+
+/**
+ * What {@link cleanImages} removes, and the download cache (`coop system prune`).
+ *
+ * @example
+ *   await pruneImages(coopHomeDir);
+ */
+export const pruneImages: typeof prune = prune;
+
+/**
+ * What {@link cleanImages} and {@link pruneImages} removed: the `removed` paths and the `freedBytes`.
+ *
+ * @example
+ *   const r: CleanResult = await pruneImages(coopHomeDir);
+ */
+export type CleanResult = CleanResult_;
+
+// ---- host checks ----------------------------------------------------------------------
+
+/**
+ * Checks everything a box depends on (`coop doctor`): the kernel, the three switches that
+ * turn user namespaces off, creating one, subordinate id ranges and newuidmap/newgidmap,
+ * $COOP_HOME and overlayfs on it, pasta/slirp4netns, cgroup v2 delegation, the daemon, and
+ * finally starts one box and times it. Each result is ok, warning or failing with the fix.
+ *
+ * @example
+ *   const checks = await checkHost({ startBox: false });
+ *   for (const c of checks.filter((c) => c.status !== 'ok')) console.log(`${c.name}: ${c.message}`);
+ */
+export const checkHost: typeof checkHost_ = checkHost_;
+
+/**
+ * Options of {@link checkHost}: the `coopHome` to check, the caller's `env` (PATH for the
+ * tools), and `startBox: false` to skip starting a box.
+ *
+ * @example
+ *   const opts: CheckHostOptions = { coopHome: '/tmp/coop-ci', startBox: true };
+ */
+export type CheckHostOptions = CheckHostOptions_;
+
+/**
+ * One result of {@link checkHost}: its `name`, `status` ('ok', 'warning' or 'failing'), a
+ * one-line `message` (with the fix when it is not ok), and for the box `ms`.
+ *
+ * @example
+ *   const box: HostCheck | undefined = (await checkHost()).find((c) => c.name === 'box');
+ *   console.log(`a box starts in ${box?.ms} ms`);
+ */
+export type HostCheck = HostCheck_;
+
+// ---- the daemon's answers (Client) ----------------------------------------------------
+
+/**
+ * A box as {@link Client.ls} lists it: `name`, `workspace`, its init's `pid`, `created`
+ * (seconds), `state`, its `ptys` and how many `clients` of each kind are attached.
+ *
+ * @example
+ *   const rows: LsRow[] = await client.ls();
+ *   for (const r of rows) console.log(r.name, r.state, r.ptys.length);
+ */
+export type LsRow = LsRow_;
+
+/**
+ * A PTY of a box: `id` (0 is the agent), `role`, `command`, `state`, `pid`.
+ *
+ * @example
+ *   const shells: PtyRow[] = (await client.ptyLs('api')).filter((p) => p.role === 'shell');
+ */
+export type PtyRow = PtyRow_;
+
+/**
+ * The daemon's `status`: `pid`, `version`, `uptime_s`, `socket`, `coop_home`, how many
+ * boxes (`sessions`) and `clients`, and its memory (`rss_bytes`).
+ *
+ * @example
+ *   const s: StatusInfo = await client.status();
+ *   console.log(`daemon ${s.version}, ${s.sessions} boxes`);
+ */
+export type StatusInfo = StatusInfo_;

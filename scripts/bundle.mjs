@@ -7,7 +7,8 @@ import { join } from 'node:path';
 
 const out = 'dist/bin';
 const common = {
-  bundle: true, platform: 'node', target: 'node20', format: 'cjs', external: ['yargs'], logLevel: 'warning',
+  bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'warning',
+  external: ['yargs', 'bufferutil', 'utf-8-validate', '@xterm/headless', '@xterm/addon-serialize'],
   logOverride: { 'empty-import-meta': 'silent' },
 };
 await build({ ...common, entryPoints: ['bin/coop-daemon.ts'], outfile: join(out, 'coop-daemon.cjs') });

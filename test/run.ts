@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const PRIVILEGE_SUITES = ['sandbox', 'cli', 'daemon', 'image', 'security'];
+const PRIVILEGE_SUITES = ['sandbox', 'cli', 'daemon', 'image', 'security', 'web', 'agents', 'library'];
 
 interface Totals { passed: number; failed: number; skipped: number }
 interface Job { file: string; user?: string }

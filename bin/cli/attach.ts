@@ -1,32 +1,49 @@
-// Attaching the user's terminal to a PTY: raw mode, Ctrl+] detaches, window size follows,
-// and on every way out (detach, exit, SIGTERM, SIGHUP, a daemon that goes away) the
-// terminal is restored and reset, and "[detached]" printed.
+// Attaching the user's terminal to a PTY: raw mode, Ctrl+] detaches (in its legacy, kitty
+// and modifyOtherKeys forms), window size follows. The scrollback is replayed rendered —
+// the screen and the modes in effect, never the history with its terminal queries. On
+// every way out (detach, exit, box killed, crash loop, SIGTERM, SIGHUP, a daemon that
+// goes away) every mode the box may have set is undone and the reason is printed.
 import type { AttachStream } from '../../lib/client/attach.js';
+import { Emulator } from '../../lib/term/emulator.js';
+import { findDetachKey } from '../../lib/term/keys.js';
+import { describeEnd, type AttachEnd, type PtyRole } from './outcome.js';
 
-/** Ctrl+]: the detach key. */
-export const DETACH_KEY = 0x1d;
-
-/** Undoes what a full-screen program may have left on: colours, hidden cursor, alternate
- * screen, mouse reporting, bracketed paste, focus events. */
-export const TERMINAL_RESET = '\x1b[0m\x1b[?25h\x1b[?1049l\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[?2004l\x1b[?1004l';
-
-export interface AttachOutcome {
-  how: 'detached' | 'exited' | 'lost' | 'signal';
-  code: number | null;
-  signal: string | null;
+export interface AttachOptions {
+  role: PtyRole;
+  /** Watch only: input is ignored (except the detach key). */
+  readonly?: boolean;
+  /**
+   * Replay the scrollback as it is, terminal queries included: for the first client of a
+   * box just created, so that the real terminal answers the agent's start-up queries.
+   */
+  rawReplay?: boolean;
 }
 
-export function attachTerminal(stream: AttachStream): Promise<AttachOutcome> {
+/**
+ * Attaches the terminal on stdin/stdout; resolves with the exit code once it is restored.
+ * Call it in the turn the stream arrives in: its events start on the next one.
+ */
+export function attachTerminal(stream: AttachStream, opts: AttachOptions): Promise<number> {
   const stdin = process.stdin;
   const stdout = process.stdout;
-  const tty = !!stdin.isTTY;
-  const wasRaw = tty && stdin.isRaw;
-  if (tty) stdin.setRawMode(true);
+  const size = () => ({ cols: stdout.columns || 80, rows: stdout.rows || 24 });
+  const replaySize = stream.ptySize ?? size();
+  let em!: Emulator;
+  const wasRaw = stdin.isRaw;
+  stdin.setRawMode(true);
   stdin.resume();
+  stdout.on('error', () => {}); // a terminal that went away (SIGHUP follows)
+
+  // Everything written to the terminal goes through this chain, in order.
+  let chain: Promise<void> = Emulator.create(replaySize.cols, replaySize.rows).then((e) => {
+    em = e;
+  });
+  const then = (f: () => void | Promise<void>) => (chain = chain.then(f, f));
+  let replay: Buffer[] | null = []; // collecting a replay until `replayed`
 
   return new Promise((resolve) => {
     let done = false;
-    let outcome: AttachOutcome = { how: 'lost', code: null, signal: null };
+    let end: AttachEnd = { how: 'lost' };
     const finish = () => {
       if (done) return;
       done = true;
@@ -34,44 +51,86 @@ export function attachTerminal(stream: AttachStream): Promise<AttachOutcome> {
       stdin.pause();
       stdout.off('resize', onResize);
       for (const s of SIGNALS) process.off(s, onSignal);
-      if (tty) stdin.setRawMode(wasRaw);
-      stdout.write(`${TERMINAL_RESET}\r\n[detached]\r\n`);
       stream.destroy();
-      resolve(outcome);
+      const { text, code } = describeEnd(end, opts.role);
+      then(async () => {
+        const reset = em.resetSequence();
+        await em.write(reset);
+        // The reason on a line of its own: a new line first unless the cursor is at the start of one.
+        const lineStart = em.term.buffer.active.cursorX === 0;
+        stdout.write(`${reset}${lineStart ? '' : '\r\n'}${text ?? ''}\r\n`);
+        em.dispose();
+      }).then(() => {
+        try {
+          stdin.setRawMode(wasRaw);
+        } catch {
+          // the terminal is gone
+        }
+        resolve(code);
+      });
     };
     const onInput = (data: Buffer) => {
-      const at = data.indexOf(DETACH_KEY);
-      if (at < 0) return void stream.write(data);
-      if (at > 0) stream.write(data.subarray(0, at));
-      outcome = { how: 'detached', code: null, signal: null };
+      const key = findDetachKey(data);
+      if (!key) {
+        if (!opts.readonly) stream.write(data);
+        return;
+      }
+      if (key.index > 0 && !opts.readonly) stream.write(data.subarray(0, key.index));
+      end = { how: 'detached' };
       stream.detach();
       setTimeout(finish, 200).unref(); // the daemon answers with `detached`; do not wait forever
     };
-    const onResize = () => stream.resize(stdout.columns, stdout.rows);
+    const onResize = () => {
+      const s = size();
+      stream.resize(s.cols, s.rows);
+      then(() => em.resize(s.cols, s.rows));
+    };
     const SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGINT'];
     const onSignal = (sig: NodeJS.Signals) => {
-      outcome = { how: 'signal', code: null, signal: sig };
+      end = { how: 'signal', signal: sig };
       finish();
     };
     stdin.on('data', onInput);
     stdout.on('resize', onResize);
     for (const s of SIGNALS) process.on(s, onSignal);
-    stream.on('data', (d: Buffer) => stdout.write(d));
-    stream.on('lagged', () => stdout.write('\x1b[H\x1b[2J')); // a fresh replay follows
+
+    stream.on('data', (d: Buffer) => {
+      if (replay) replay.push(d);
+      else {
+        then(() => {
+          stdout.write(d);
+          void em.write(d);
+        });
+      }
+    });
+    stream.on('replayed', () => {
+      const bytes = Buffer.concat(replay ?? []);
+      replay = null;
+      then(async () => {
+        await em.write(bytes);
+        stdout.write(opts.rawReplay ? bytes : em.restoreSequence());
+        const s = size();
+        em.resize(s.cols, s.rows);
+      });
+    });
+    stream.on('lagged', () => {
+      // A fresh replay follows: undo what is on, clear, and draw it again.
+      replay = [];
+      then(async () => {
+        await em.write('');
+        stdout.write(`${em.resetSequence()}\x1b[H\x1b[2J`);
+        em.dispose();
+        const s = stream.ptySize ?? size();
+        em = await Emulator.create(s.cols, s.rows);
+      });
+    });
     stream.on('pty_exited', (e) => {
-      outcome = { how: 'exited', code: e.code, signal: e.signal };
+      end = { how: 'exited', code: e.code, signal: e.signal, reason: e.reason ?? 'exited' };
     });
     stream.on('detached', () => {
-      if (outcome.how === 'lost') outcome = { how: 'detached', code: null, signal: null };
+      if (end.how === 'lost') end = { how: 'daemon-stopped' };
     });
     stream.on('close', finish);
     stream.on('error', finish);
   });
-}
-
-/** The CLI's exit code after an attach. */
-export function attachExitCode(o: AttachOutcome): number {
-  if (o.how === 'exited') return o.code ?? 1;
-  if (o.how === 'lost') return 1;
-  return 0;
 }

@@ -4,6 +4,7 @@ import type { CommandSpec, OptionSpec } from './spec.js';
 const box = () => ({ name: 'BOX', describe: 'Box name (default: the box of the current directory)', optional: true });
 const lines: OptionSpec = { name: 'lines', alias: 'n', type: 'number', placeholder: 'N', describe: 'Only the last N lines' };
 const follow: OptionSpec = { name: 'follow', alias: 'f', type: 'boolean', describe: 'Keep printing new output (Ctrl+C stops)' };
+const raw: OptionSpec = { name: 'raw', type: 'boolean', describe: 'The bytes as the program wrote them (escape sequences and all) instead of text lines' };
 const json: OptionSpec = { name: 'json', type: 'boolean', describe: 'Machine-readable output' };
 const name: OptionSpec = { name: 'name', alias: 'n', type: 'string', placeholder: 'BOX', describe: 'Box name (default: the box of the current directory)' };
 const ptyId = { name: 'ID', describe: 'Shell PTY id (from `coop shell ls`)' };
@@ -72,21 +73,25 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     path: ['restart'],
-    usage: 'restart [BOX]',
-    describe: 'Restart the agent (coop.toml is read again; the box and its files stay)',
-    options: [],
+    usage: 'restart [BOX] [--agent CMD] [--box]',
+    describe: "Restart the agent with coop.toml read again (its command and [env] apply; the box and its files stay)",
+    options: [
+      { name: 'agent', type: 'string', placeholder: 'CMD', describe: 'Agent command line, instead of sandbox.agent' },
+      { name: 'box', type: 'boolean', describe: 'Recreate the box too (for mounts, image, network); persist directories and volumes are kept' },
+      ...imageOptions,
+    ],
     positionals: [box()],
-    examples: [['coop restart', 'After editing sandbox.agent']],
+    examples: [['coop restart', 'After editing sandbox.agent or [env]'], ['coop restart --box', 'After editing mounts, image or network']],
     load: async () => (await import('../commands/box.js')).restartCommand,
   },
   {
     path: ['logs'],
-    usage: 'logs [BOX] [-f] [-n N]',
-    describe: "Print the agent's scrollback",
-    options: [follow, lines],
+    usage: 'logs [BOX] [-f] [-n N] [--raw]',
+    describe: "Print the agent's screen and scrollback as text",
+    options: [follow, lines, raw],
     positionals: [box()],
     examples: [['coop logs -n 20', 'The last 20 lines'], ['coop logs -f', 'Follow the output']],
-    load: async () => (await import('../commands/box.js')).logsCommand,
+    load: async () => (await import('../commands/logs.js')).logsCommand,
   },
   {
     path: ['shell'],
@@ -128,9 +133,9 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     path: ['shell', 'logs'],
-    usage: 'shell logs ID [-f] [-n N]',
-    describe: "Print a shell PTY's scrollback",
-    options: [follow, lines],
+    usage: 'shell logs ID [-f] [-n N] [--raw]',
+    describe: "Print a shell PTY's screen and scrollback as text",
+    options: [follow, lines, raw],
     positionals: [ptyId],
     examples: [['coop shell logs 1 -n 10', 'Its last 10 lines']],
     load: async () => (await import('../commands/shell.js')).shellLogsCommand,
@@ -210,6 +215,24 @@ export const COMMANDS: CommandSpec[] = [
     load: async () => (await import('../commands/system.js')).systemVolumeRmCommand,
   },
   {
+    path: ['serve'],
+    usage: 'serve [-p 8888] [-H 127.0.0.1] [--token T] [--no-qr] [--stop]',
+    describe: 'Serve the web UI from the daemon (a browser terminal for every box; a token is always required)',
+    options: [
+      { name: 'port', alias: 'p', type: 'number', placeholder: 'PORT', describe: 'TCP port (default 8888; 0 picks a free one)' },
+      { name: 'host', alias: 'H', type: 'string', placeholder: 'ADDR', describe: 'Address to listen on (default 127.0.0.1; 0.0.0.0 for your LAN)' },
+      { name: 'token', type: 'string', placeholder: 'T', describe: 'Use this token (at least 16 characters) instead of a random one' },
+      { name: 'qr', type: 'boolean', describe: 'Print a QR code of the LAN URL (default on a terminal; --no-qr turns it off)' },
+      { name: 'stop', type: 'boolean', describe: 'Stop the web server' },
+    ],
+    examples: [
+      ['coop serve', 'This machine only: http://127.0.0.1:8888/?token=...'],
+      ['coop serve -H 0.0.0.0', 'Reachable from your LAN (a phone on the same Wi-Fi), with a QR code'],
+      ['coop serve --stop', 'Stop serving'],
+    ],
+    load: async () => (await import('../commands/serve.js')).serveCommand,
+  },
+  {
     path: ['run'],
     usage: 'run [--image X] [--network M] [-w DIR] [--] CMD...',
     describe: 'Run one command in a fresh box and remove the box afterwards (no daemon; for scripts and CI)',
@@ -242,10 +265,13 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     path: ['init'],
-    usage: 'init [--force]',
+    usage: 'init [--agent CMD] [--force]',
     describe: 'Write a commented coop.toml in the current directory',
-    options: [{ name: 'force', alias: 'f', type: 'boolean', describe: 'Replace an existing coop.toml' }],
-    examples: [['coop init', 'Create coop.toml here']],
+    options: [
+      { name: 'agent', type: 'string', placeholder: 'CMD', describe: 'The agent: claude, codex, aider, gemini, opencode or any command (default claude)' },
+      { name: 'force', alias: 'f', type: 'boolean', describe: 'Replace an existing coop.toml' },
+    ],
+    examples: [['coop init', 'Create coop.toml here (for Claude Code)'], ['coop init --agent codex', 'For Codex CLI']],
     load: async () => (await import('../commands/init.js')).initCommand,
   },
   {
@@ -262,5 +288,21 @@ export const COMMANDS: CommandSpec[] = [
       ['coop trust --revoke', 'Refuse it again'],
     ],
     load: async () => (await import('../commands/trust.js')).trustCommand,
+  },
+  {
+    path: ['doctor'],
+    usage: 'doctor [--json]',
+    describe: 'Check everything a box depends on (kernel, user namespaces, id ranges, overlayfs, $COOP_HOME, cgroups, the daemon), then start one box',
+    options: [json],
+    examples: [['coop doctor', 'What works here, and the fix for what does not'], ['coop doctor --json', 'For scripts']],
+    load: async () => (await import('../commands/doctor.js')).doctorCommand,
+  },
+  {
+    path: ['update'],
+    usage: 'update [--check]',
+    describe: "Install the newest coop from the npm registry (npm install --global); a running daemon hands over, boxes keep running",
+    options: [{ name: 'check', type: 'boolean', describe: 'Only say whether a newer version exists' }],
+    examples: [['coop update --check', 'Is there a newer coop?'], ['coop update', 'Install it']],
+    load: async () => (await import('../commands/update.js')).updateCommand,
   },
 ];

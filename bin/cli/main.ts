@@ -11,13 +11,28 @@ export function version(): string {
   return (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
 }
 
+/**
+ * A closed output pipe (`coop logs | head -1`) ends the CLI quietly with SIGPIPE's
+ * conventional status, unless a command handles it itself (a listener of its own).
+ */
+function quietPipe(stream: NodeJS.WriteStream): NodeJS.WriteStream {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (stream.listenerCount('error') > 1) return;
+    if (e.code === 'EPIPE') process.exit(141);
+    process.stderr.write(`coop: cannot write the output: ${e.message}\n`);
+    process.exit(1);
+  });
+  return stream;
+}
+
 export async function main(argv: string[]): Promise<number> {
   // process.stdout/stderr are made on first use (a few ms each): only when a command writes.
+  let stdout: NodeJS.WriteStream | null = null;
   const ctx: CliContext = {
     cwd: process.cwd(),
     env: process.env,
     get stdout() {
-      return process.stdout;
+      return (stdout ??= quietPipe(process.stdout));
     },
     get stderr() {
       return process.stderr;

@@ -1,44 +1,97 @@
-// coop (create-or-attach), coop attach, coop kill, coop restart, coop logs.
-import { loadConfig } from '../../lib/config/load.js';
-import { attachExitCode, attachTerminal } from '../cli/attach.js';
-import { connectClient, targetBox, terminalSize } from '../cli/client.js';
-import { printWarning } from '../cli/output.js';
+// coop (create-or-attach), coop attach, coop kill, coop restart.
+import type { Client } from '../../lib/client/index.js';
+import { CoopError } from '../../lib/errors.js';
+import { renderLines } from '../../lib/term/render.js';
+import { attachTerminal } from '../cli/attach.js';
+import { boxConfig } from '../cli/boxconfig.js';
+import { connectClient, onTerminal, targetBox, terminalSize } from '../cli/client.js';
+import { printError, printWarning } from '../cli/output.js';
+import { attachPlain } from '../cli/plain.js';
 import type { Handler } from '../cli/spec.js';
-import { prepareImage } from './build.js';
 
 const str = (v: unknown) => v as string | undefined;
 
+/** How long `coop -d` watches a new agent: one that exits this soon did not stay up. */
+const START_WATCH_MS = 750;
+
+/**
+ * Watches a just-started agent for a moment; when it exits (or is restarting), says so
+ * with the last lines of its screen. Null when it stayed up.
+ */
+async function startTrouble(client: Client, session: string): Promise<string | null> {
+  const stream = await client.follow(session, 0);
+  const chunks: Buffer[] = [];
+  let ended: string | null = null;
+  stream.on('data', (d: Buffer) => chunks.push(d));
+  await new Promise<void>((resolve) => {
+    let watching = true;
+    const timer = setTimeout(() => {
+      watching = false;
+      resolve();
+    }, START_WATCH_MS);
+    const failed = (what: string) => {
+      if (!watching) return;
+      watching = false;
+      ended = what;
+      clearTimeout(timer);
+      setTimeout(resolve, 50); // the rest of its last words
+    };
+    stream.on('pty_restarting', () => failed('exited right after starting (auto_restart is trying again)'));
+    stream.on('pty_exited', (e) => failed(e.reason === 'crash_loop' ? 'was stopped by a crash loop' : `exited (${e.signal ? `signal ${e.signal}` : `code ${e.code}`})`));
+  });
+  stream.destroy();
+  // It may have exited before we watched: it is not running now.
+  const state = (await client.ptyLs(session)).find((p) => p.role === 'agent')?.state;
+  if (!ended && state !== 'running') ended = state === 'restarting' ? 'exited right after starting (auto_restart is trying again)' : `is ${state}`;
+  if (!ended) return null;
+  const size = stream.ptySize ?? { cols: 100, rows: 30 };
+  const lines = (await renderLines(Buffer.concat(chunks), size.cols, size.rows)).filter((l) => l.trim());
+  const last = lines.slice(-8).map((l) => `  | ${l}\n`).join('');
+  return `the agent of ${session} ${ended}; its last lines:\n${last}Fix sandbox.agent (coop.toml) or the agent's setup, then run \`coop restart\`; \`coop logs\` shows all of it.`;
+}
+
 /** `coop`: the box of the workspace, created if needed, then attached (unless -d). */
 export const openCommand: Handler = async (args, ctx) => {
-  const loaded = loadConfig({
-    cwd: ctx.cwd, workspace: str(args.opts.workspace), configPath: str(args.opts.config), env: ctx.env,
-    overrides: { agent: str(args.opts.agent) }, requireAgent: true,
-  });
-  for (const w of loaded.warnings) printWarning(ctx, w);
-  await prepareImage(loaded, args, ctx);
+  const detach = args.opts.detach === true;
+  if (!detach && !onTerminal()) {
+    throw new CoopError('BAD_ARGUMENTS', 'not on a terminal: start the box with `coop -d`, then watch it with `coop attach --readonly` or `coop logs -f`');
+  }
+  const agent = str(args.opts.agent);
+  const { loaded, config } = await boxConfig(args, ctx, { agent });
   const client = await connectClient(args, ctx);
   try {
     const size = terminalSize(ctx);
     const { session, existing } = await client.create({
-      workspace: loaded.workspace, config: loaded.config, name: str(args.opts.name), detach: args.opts.detach === true,
-      term: ctx.env.TERM || 'xterm-256color', ...size,
+      workspace: loaded.workspace, config, name: str(args.opts.name), detach, term: ctx.env.TERM || 'xterm-256color', ...size,
     });
-    if (args.opts.detach) {
+    if (existing && agent) printWarning(ctx, `--agent was ignored: box ${session} is already running; \`coop restart --agent '${agent}'\` restarts its agent with it`);
+    if (detach) {
+      const trouble = existing ? null : await startTrouble(client, session);
+      if (trouble) {
+        printError(ctx, trouble);
+        return 1;
+      }
       if (!ctx.quiet) ctx.stdout.write(`${existing ? 'Box already running' : 'Started box'}: ${session} (attach with \`coop attach ${session}\`)\n`);
       return 0;
     }
-    return attachExitCode(await attachTerminal(await client.attach({ session, ...size })));
+    return await attachTerminal(await client.attach({ session, ...size }), { role: 'agent', rawReplay: !existing });
   } finally {
     client.close();
   }
 };
 
 export const attachCommand: Handler = async (args, ctx) => {
+  const readonly = args.opts.readonly === true;
+  const tty = onTerminal();
   const client = await connectClient(args, ctx);
   try {
     const box = await targetBox(client, args, ctx);
-    const stream = await client.attach({ session: box.name, pty: 0, ...terminalSize(ctx), readonly: args.opts.readonly === true });
-    return attachExitCode(await attachTerminal(stream));
+    if (!tty && !readonly) {
+      await client.ptyLs(box.name); // what is wrong with the box comes first
+      throw new CoopError('BAD_ARGUMENTS', 'not on a terminal (stdin and stdout): `coop attach --readonly` prints the agent\'s output instead, `coop logs -f` its text');
+    }
+    const stream = await client.attach({ session: box.name, pty: 0, ...terminalSize(ctx), readonly });
+    return tty ? await attachTerminal(stream, { role: 'agent', readonly }) : await attachPlain(stream, { role: 'agent' });
   } finally {
     client.close();
   }
@@ -58,43 +111,29 @@ export const killCommand: Handler = async (args, ctx) => {
   }
 };
 
-/** `coop restart`: the agent again, with coop.toml read afresh. */
+/**
+ * `coop restart`: the agent again, with coop.toml read afresh — its command and [env]
+ * apply; settings only a new box applies are listed. `--box` recreates the box (persist
+ * directories and volumes are kept).
+ */
 export const restartCommand: Handler = async (args, ctx) => {
   const client = await connectClient(args, ctx);
   try {
     const box = await targetBox(client, args, ctx);
-    const loaded = loadConfig({ cwd: box.workspace, workspace: box.workspace, configPath: str(args.opts.config), env: ctx.env, requireAgent: true });
-    for (const w of loaded.warnings) printWarning(ctx, w);
-    await client.restart(box.name, 0, loaded.config);
-    if (!ctx.quiet) ctx.stdout.write(`Restarted the agent of ${box.name}\n`);
+    const { config } = await boxConfig(args, ctx, { workspace: box.workspace, agent: str(args.opts.agent) });
+    if (args.opts.box) {
+      await client.kill({ session: box.name });
+      await client.create({ workspace: box.workspace, config, name: box.name, detach: true, term: ctx.env.TERM || 'xterm-256color', ...terminalSize(ctx) });
+      if (!ctx.quiet) ctx.stdout.write(`Recreated box ${box.name} (persist directories and volumes kept)\n`);
+      return 0;
+    }
+    const pending = await client.restart(box.name, 0, config);
+    if (!ctx.quiet) ctx.stdout.write(`Restarted the agent of ${box.name} (agent command and [env] as in coop.toml now)\n`);
+    if (pending.length) {
+      printWarning(ctx, `changed, but only a new box applies it: ${pending.join(', ')}; \`coop restart --box\` recreates the box (persist directories and volumes are kept)`);
+    }
     return 0;
   } finally {
     client.close();
   }
 };
-
-/** Prints a PTY's scrollback (-n: its last lines); -f keeps following. */
-export async function printLogs(args: Parameters<Handler>[0], ctx: Parameters<Handler>[1], pty: number, boxName?: string): Promise<number> {
-  const client = await connectClient(args, ctx);
-  try {
-    const session = boxName ?? (await targetBox(client, args, ctx)).name;
-    const lines = args.opts.lines as number | undefined;
-    if (!args.opts.follow) {
-      ctx.stdout.write(await client.logs(session, pty, lines));
-      return 0;
-    }
-    const stream = await client.follow(session, pty, lines);
-    const stop = () => stream.destroy();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    stream.on('data', (d: Buffer) => ctx.stdout.write(d));
-    await new Promise<void>((resolve) => stream.on('close', resolve));
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
-    return 0;
-  } finally {
-    client.close();
-  }
-}
-
-export const logsCommand: Handler = (args, ctx) => printLogs(args, ctx, 0);

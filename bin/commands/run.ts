@@ -3,6 +3,7 @@ import { constants } from 'node:os';
 import { loadConfig } from '../../lib/config/load.js';
 import { parseMountEntry } from '../../lib/config/mounts.js';
 import { native } from '../../lib/native.js';
+import { withCaCerts } from '../../lib/sandbox/ca-certs.js';
 import { run, type RunResult } from '../../lib/sandbox/run.js';
 import { printError, printWarning } from '../cli/output.js';
 import type { Args, CliContext, Handler } from '../cli/spec.js';
@@ -23,8 +24,9 @@ export const runCommand: Handler = async (args, ctx: CliContext) => {
   });
   for (const w of loaded.warnings) printWarning(ctx, w);
   await prepareImage(loaded, args, ctx);
-  const mounts = loaded.config.sandbox.mounts.map((m) => parseMountEntry(m, loaded.workspace));
-  const base = { cmd: args.rest, config: loaded.config, mounts, env: ctx.env };
+  const config = withCaCerts(loaded.config);
+  const mounts = config.sandbox.mounts.map((m) => parseMountEntry(m, loaded.workspace));
+  const base = { cmd: args.rest, config, mounts, env: ctx.env };
 
   // On a terminal the command gets a terminal inside the box (never the user's own).
   const terminal = native().isatty(0) && native().isatty(1);

@@ -1,10 +1,12 @@
 // coop shell [-c CMD] [--new], and coop shell ls|attach|kill|logs|restart for shell PTYs.
-import { attachExitCode, attachTerminal } from '../cli/attach.js';
-import { connectClient, targetBox, terminalSize } from '../cli/client.js';
+import { CoopError } from '../../lib/errors.js';
+import { attachTerminal } from '../cli/attach.js';
+import { connectClient, onTerminal, targetBox, terminalSize } from '../cli/client.js';
 import { UsageError } from '../cli/parse.js';
+import { attachPlain } from '../cli/plain.js';
 import type { Args, Handler } from '../cli/spec.js';
-import { printLogs } from './box.js';
 import { table } from './info.js';
+import { printLogs } from './logs.js';
 
 function ptyId(args: Args): number {
   const raw = args.positionals[0] ?? '';
@@ -16,11 +18,14 @@ export const shellCommand: Handler = async (args, ctx) => {
   const client = await connectClient(args, ctx);
   try {
     const box = await targetBox(client, args, ctx);
-    const { stream } = await client.shell({
-      session: box.name, command: args.opts.command as string | undefined, new: args.opts.new === true,
-      term: ctx.env.TERM || 'xterm-256color', ...terminalSize(ctx),
+    // Without a terminal the shell gets a quiet one of its own (no echo, LF endings), always a new one.
+    const tty = onTerminal();
+    const { pty, stream } = await client.shell({
+      session: box.name, command: args.opts.command as string | undefined, new: args.opts.new === true || !tty,
+      term: ctx.env.TERM || 'xterm-256color', ...terminalSize(ctx), cwd: ctx.cwd, plain: !tty,
     });
-    return attachExitCode(await attachTerminal(stream));
+    if (tty) return await attachTerminal(stream, { role: 'shell' });
+    return await attachPlain(stream, { role: 'shell', shell: true, kill: () => client.ptyKill(box.name, pty) });
   } finally {
     client.close();
   }
@@ -43,9 +48,10 @@ export const shellAttachCommand: Handler = async (args, ctx) => {
   const id = ptyId(args);
   const client = await connectClient(args, ctx);
   try {
+    if (!onTerminal()) throw new CoopError('BAD_ARGUMENTS', `coop shell attach needs a terminal (stdin and stdout); \`coop shell logs ${id} -f\` prints its output`);
     const box = await targetBox(client, { ...args, positionals: [] }, ctx);
     const stream = await client.attach({ session: box.name, pty: id, ...terminalSize(ctx) });
-    return attachExitCode(await attachTerminal(stream));
+    return await attachTerminal(stream, { role: 'shell' });
   } finally {
     client.close();
   }

@@ -46,8 +46,12 @@ export const systemShutdownCommand: Handler = async (args, ctx) => {
     return 0;
   }
   try {
+    const boxes = (await client.ls()).length;
     await client.shutdown();
-    if (!ctx.quiet) ctx.stdout.write('The coop daemon stopped; boxes keep running (the next command takes them over).\n');
+    if (!ctx.quiet) {
+      ctx.stdout.write(boxes === 0 ? 'The coop daemon stopped.\n'
+        : `The coop daemon stopped; ${boxes === 1 ? '1 box keeps' : `${boxes} boxes keep`} running (the next command takes ${boxes === 1 ? 'it' : 'them'} over).\n`);
+    }
     return 0;
   } finally {
     client.close();

@@ -11,6 +11,14 @@ import { Connection } from './connection.js';
 import { checkCoopHome } from './safe-path.js';
 import { builtin } from '../lazy.js';
 
+/**
+ * Where Client.connect finds the daemon: `coopHome` (default $COOP_HOME or ~/.coop), its
+ * `socket`, whether to `spawn` it when none answers (default true), and the `env` to take
+ * COOP_HOME and the daemon's PATH, HOME and LANG from.
+ *
+ * @example
+ *   const client = await Client.connect({ coopHome: '/tmp/coop-ci', spawn: false } satisfies ConnectOptions);
+ */
 export interface ConnectOptions {
   /** State directory (default $COOP_HOME or ~/.coop). */
   coopHome?: string;
@@ -33,7 +41,9 @@ function startDaemon(home: string, socket: string, env: NodeJS.ProcessEnv): Chil
   mkdirSync(dirname(log), { recursive: true, mode: 0o700 });
   const out = openSync(log, 'a', 0o600);
   // Only what the daemon needs: never the caller's other variables (they may hold secrets).
-  const keep = ['PATH', 'HOME', 'USER', 'LOGNAME', 'LANG', 'TMPDIR', 'COOP_DAEMON_IDLE_MS'];
+  // XDG_CONFIG_HOME: where the caller's trust records and global coop.toml are (a web
+  // client's `create` loads a workspace's configuration in the daemon).
+  const keep = ['PATH', 'HOME', 'USER', 'LOGNAME', 'LANG', 'TMPDIR', 'XDG_CONFIG_HOME', 'COOP_DAEMON_IDLE_MS'];
   const daemonEnv: Record<string, string> = { COOP_HOME: home, COOP_SOCKET: socket };
   for (const k of keep) if (env[k] !== undefined) daemonEnv[k] = env[k]!;
   const child = builtin('node:child_process').spawn(process.execPath, [daemonEntry()], { detached: true, stdio: ['ignore', out, out], cwd: '/', env: daemonEnv });

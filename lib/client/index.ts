@@ -11,73 +11,228 @@ export { AttachStream, type AttachEvents } from './attach.js';
 export { Connection } from './connection.js';
 export { connectDaemon, daemonEntry, type ConnectOptions } from './daemon.js';
 
+function withSize(stream: AttachStream, response: Record<string, unknown>): AttachStream {
+  if (typeof response.cols === 'number' && typeof response.rows === 'number') stream.ptySize = { cols: response.cols, rows: response.rows };
+  return stream;
+}
+
+/**
+ * A connection to the coop daemon (the process that owns every long-lived box and its PTYs),
+ * with one method per command of its protocol. Methods reject with a CoopError carrying the
+ * daemon's code (SESSION_NOT_FOUND, PTY_NOT_FOUND, CONFIG_INVALID, ...). Boxes live on after
+ * the client closes; `close()` it when done.
+ *
+ * @example
+ *   const client = await Client.connect();          // starts the daemon when none runs
+ *   const { session } = await client.create({ workspace, config, detach: true });
+ *   console.log(await client.ls());
+ *   client.close();
+ */
 export class Client {
   private constructor(
     private readonly conn: Connection,
     private readonly opts: ConnectOptions,
   ) {}
 
-  /** Connects to the daemon (starting it unless opts.spawn is false). */
+  /**
+   * Connects to the daemon of `opts.coopHome` (default $COOP_HOME or ~/.coop), starting it
+   * unless `opts.spawn` is false (then a missing daemon is a CoopError DAEMON_FAILED).
+   *
+   * @example
+   *   const client = await Client.connect({ coopHome: '/tmp/coop-ci', spawn: true });
+   */
   static async connect(opts: ConnectOptions = {}): Promise<Client> {
     return new Client(await connectDaemon(opts), opts);
   }
 
+  /**
+   * Creates the box of a workspace and starts its agent (`config.sandbox.agent`) on PTY 0,
+   * or finds the running one (`existing: true`). `config` is what loadConfig returned for
+   * the workspace; `name` defaults to one derived from the workspace's directory name.
+   *
+   * @example
+   *   const { config, workspace } = loadConfig({ cwd: '/home/me/api', requireAgent: true });
+   *   const { session, existing } = await client.create({ workspace, config, detach: true });
+   */
   create(req: { workspace: string; config: CoopConfig; name?: string; detach?: boolean; term?: string; cols?: number; rows?: number }): Promise<OkResponse<'create'>> {
     return this.conn.request({ cmd: 'create', ...req });
   }
+  /**
+   * The running boxes, each with its PTYs and attached clients.
+   *
+   * @example
+   *   for (const box of await client.ls()) console.log(box.name, box.workspace, box.state);
+   */
   async ls(): Promise<LsRow[]> {
     return (await this.conn.request({ cmd: 'ls' })).sessions;
   }
-  /** The boxes, and those that ended on their own lately (for naming them in errors). */
+  /**
+   * The boxes, and those that ended on their own lately (`gone`, with why).
+   *
+   * @example
+   *   const { sessions, gone } = await client.listing();
+   *   for (const g of gone) console.log(`${g.name}: ${g.message}`);
+   */
   async listing(): Promise<{ sessions: LsRow[]; gone: GoneRow[] }> {
     const r = await this.conn.request({ cmd: 'ls' });
     return { sessions: r.sessions, gone: r.gone ?? [] };
   }
+  /**
+   * Ends a box (`{ session }`) or every box (`{ all: true }`): SIGTERM, 5 s grace, SIGKILL
+   * (at once with `force`); its layers go, persist directories and volumes stay. Resolves
+   * with the names of the boxes killed.
+   *
+   * @example
+   *   await client.kill({ session: 'api' });
+   *   await client.kill({ all: true }, true);
+   */
   async kill(target: { session: string } | { all: true }, force = false): Promise<string[]> {
     return (await this.conn.request({ cmd: 'kill', ...target, force })).killed;
   }
-  async restart(session: string, pty = 0, config?: CoopConfig): Promise<void> {
-    await this.conn.request({ cmd: 'restart', session, pty, config });
+  /**
+   * Starts a PTY's process again (PTY 0: the agent, with `config`'s agent command and
+   * `[env]` when given); the box and its files stay. Resolves with the changed settings that
+   * only a new box applies (mounts, image, network), when a config was given for the agent.
+   *
+   * @example
+   *   const needsBox = await client.restart('api', 0, loadConfig({ cwd: '/home/me/api' }).config);
+   */
+  async restart(session: string, pty = 0, config?: CoopConfig): Promise<string[]> {
+    return (await this.conn.request({ cmd: 'restart', session, pty, config })).needs_box ?? [];
   }
+  /**
+   * A PTY's scrollback (up to 256 KiB of raw terminal output), or its last `lines` lines.
+   *
+   * @example
+   *   process.stdout.write(await client.logs('api', 0, 20));
+   */
   async logs(session: string, pty = 0, lines?: number): Promise<Buffer> {
     return Buffer.from((await this.conn.request({ cmd: 'logs', session, pty, lines })).data ?? []);
   }
+  /**
+   * A PTY's whole scrollback and its size (to render it at, e.g. in a terminal emulator).
+   *
+   * @example
+   *   const { data, cols, rows } = await client.scrollback('api', 0);
+   */
+  async scrollback(session: string, pty = 0): Promise<{ data: Buffer; cols: number; rows: number }> {
+    const r = await this.conn.request({ cmd: 'logs', session, pty });
+    return { data: Buffer.from(r.data ?? []), cols: r.cols ?? 80, rows: r.rows ?? 24 };
+  }
+  /**
+   * The PTYs of a box: the agent (id 0) and its shells.
+   *
+   * @example
+   *   const shells = (await client.ptyLs('api')).filter((p) => p.role === 'shell');
+   */
   async ptyLs(session: string): Promise<PtyRow[]> {
     return (await this.conn.request({ cmd: 'pty_ls', session })).ptys;
   }
+  /**
+   * Ends a shell PTY (its process gets SIGHUP, then SIGKILL).
+   *
+   * @example
+   *   await client.ptyKill('api', 2);
+   */
   async ptyKill(session: string, pty: number): Promise<void> {
     await this.conn.request({ cmd: 'pty_kill', session, pty });
   }
+  /**
+   * The daemon: pid, version, uptime, socket, $COOP_HOME, how many boxes and clients, memory.
+   *
+   * @example
+   *   const { version, sessions } = await client.status();
+   */
   status(): Promise<StatusInfo> {
     return this.conn.request({ cmd: 'status' });
   }
+  /**
+   * Starts (or keeps) the daemon's web server (`coop serve`); resolves with its URLs (token
+   * included) and the token. Port 0 picks a free one.
+   *
+   * @example
+   *   const { urls, token } = await client.serve({ host: '127.0.0.1', port: 0 });
+   */
+  serve(req: { host: string; port: number; token?: string }): Promise<OkResponse<'serve'>> {
+    return this.conn.request({ cmd: 'serve', ...req });
+  }
+  /**
+   * Stops the web server (`coop serve --stop`).
+   *
+   * @example
+   *   await client.serveStop();
+   */
+  async serveStop(): Promise<void> {
+    await this.conn.request({ cmd: 'serve_stop' });
+  }
+  /**
+   * Stops the daemon; boxes keep running and the next daemon takes them over (`coop system
+   * shutdown`). The client is unusable afterwards.
+   *
+   * @example
+   *   await client.shutdown();
+   */
   async shutdown(): Promise<void> {
     await this.conn.request({ cmd: 'shutdown' });
   }
 
-  /** Attaches to a PTY on a connection of its own. */
+  /**
+   * Attaches to a PTY (default 0, the agent) on a connection of its own: an AttachStream
+   * (a Duplex) that reads the PTY's output (its scrollback first) and writes keystrokes.
+   * `readonly`: output only, your size does not count; `filtered`: the input filter web
+   * clients get (no Ctrl+D, Ctrl+\, or `exit` lines).
+   *
+   * @example
+   *   const agent = await client.attach({ session, cols: 120, rows: 40 });
+   *   agent.on('data', (bytes) => process.stdout.write(bytes));
+   *   agent.write('explain this repository\r');
+   *   agent.detach();
+   */
   async attach(req: { session: string; pty?: number; cols: number; rows: number; readonly?: boolean; filtered?: boolean }): Promise<AttachStream> {
     const c = await this.streamConnection();
-    return (await c.openStream({ cmd: 'attach', pty: 0, ...req })).stream;
+    const { response, stream } = await c.openStream({ cmd: 'attach', pty: 0, ...req });
+    return withSize(stream, response);
   }
 
-  /** Opens (or reuses) a shell PTY and attaches to it; resolves with its id and the stream. */
-  async shell(req: { session: string; command?: string; new?: boolean; cols: number; rows: number; term?: string }): Promise<{ pty: number; stream: AttachStream }> {
+  /**
+   * Opens a shell PTY (`command`, default `sandbox.shell`; in `cwd`, default the workspace),
+   * reusing a running one with the same command unless `new`, and attaches to it; resolves
+   * with its id and the stream.
+   *
+   * @example
+   *   const { pty, stream } = await client.shell({ session, command: 'npm test', new: true, cols: 80, rows: 24 });
+   *   stream.on('pty_exited', ({ code }) => console.log(`exit ${code}`));
+   */
+  async shell(req: { session: string; command?: string; new?: boolean; cols: number; rows: number; term?: string; cwd?: string; plain?: boolean }): Promise<{ pty: number; stream: AttachStream }> {
     const c = await this.streamConnection();
     const { response, stream } = await c.openStream({ cmd: 'shell', ...req });
-    return { pty: response.pty as number, stream };
+    return { pty: response.pty as number, stream: withSize(stream, response) };
   }
 
-  /** Follows a PTY's output (read-only), after its last `lines` lines or the whole scrollback. */
+  /**
+   * Follows a PTY's output read-only (`coop logs -f`): the whole scrollback, or its last
+   * `lines` lines, then what follows; the stream ends when the PTY's process does.
+   *
+   * @example
+   *   const out = await client.follow(session, 0);
+   *   out.pipe(process.stdout);
+   */
   async follow(session: string, pty = 0, lines?: number): Promise<AttachStream> {
     const c = await this.streamConnection();
-    return (await c.openStream({ cmd: 'logs', session, pty, follow: true, lines })).stream;
+    const { response, stream } = await c.openStream({ cmd: 'logs', session, pty, follow: true, lines });
+    return withSize(stream, response);
   }
 
   private streamConnection(): Promise<Connection> {
     return connectDaemon({ ...this.opts, spawn: false });
   }
 
+  /**
+   * Closes the connection (boxes keep running).
+   *
+   * @example
+   *   client.close();
+   */
   close(): void {
     this.conn.close();
   }

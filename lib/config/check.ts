@@ -7,7 +7,7 @@ type Kind = 'string' | 'strings' | 'boolean' | 'count' | 'agent' | 'packages' | 
 
 const SHAPE: Record<string, Record<string, Kind>> = {
   sandbox: { image: 'string', agent: 'agent', args: 'strings', shell: 'string', user: 'string', hostname: 'string', setup: 'strings', packages: 'packages', mounts: 'strings',
-    seccomp: 'seccomp', tmpfs_size: 'size', memory: 'size?', pids: 'count' },
+    seccomp: 'seccomp', tmpfs_size: 'size', memory: 'size?', pids: 'count', ca_certs: 'string' },
   workspace: { mount: 'string', path: 'string' },
   network: { mode: 'mode', ports: 'strings' },
   session: { persist: 'strings', auto_restart: 'boolean', restart_delay_ms: 'count' },

@@ -6,7 +6,7 @@ export function defaultConfig(workspaceDir: string): CoopConfig {
   return {
     sandbox: {
       image: 'host', agent: null, args: [], shell: 'bash', user: 'coop', hostname: '',
-      setup: [], packages: {}, mounts: [], seccomp: 'default', tmpfs_size: '1g', memory: '', pids: 0,
+      setup: [], packages: {}, mounts: [], seccomp: 'default', tmpfs_size: '1g', memory: '', pids: 0, ca_certs: '',
     },
     workspace: { mount: workspaceDir, path: '/workspace' },
     env: {},

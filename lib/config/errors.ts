@@ -1,4 +1,5 @@
 // Configuration errors name the file, the line and the key: `<file>:<line>: <key>: <problem>`.
+import { CoopError, type ErrorCode } from '../errors.js';
 
 export interface ConfigLocation {
   /** File path, or a label such as "command line" for CLI flags. */
@@ -9,14 +10,15 @@ export interface ConfigLocation {
   key?: string;
 }
 
-export class ConfigError extends Error {
+/** A CoopError (CONFIG_INVALID, or CONFIG_UNTRUSTED for a TrustError) with where the problem is. */
+export class ConfigError extends CoopError {
   readonly file: string;
   readonly line: number | undefined;
   readonly key: string | undefined;
   /** The problem alone, without the location. */
   readonly problem: string;
-  constructor(loc: ConfigLocation, problem: string) {
-    super(formatLocated(loc, problem));
+  constructor(loc: ConfigLocation, problem: string, code: ErrorCode = 'CONFIG_INVALID') {
+    super(code, formatLocated(loc, problem));
     this.name = 'ConfigError';
     this.file = loc.file;
     this.line = loc.line;

@@ -7,11 +7,13 @@ import { ConfigError, formatLocated } from './errors.js';
 import { expandValue } from './expand.js';
 import { layerFromObject, layerFromText, type Layer } from './layer.js';
 import { mergeLayers } from './merge.js';
+import { configMounts } from './mounts.js';
 import { ownFix, readOwnFile } from './owner.js';
 import { PACKAGE_MANAGERS } from './schema.js';
 import { requireTrust, trustCommand } from './trust.js';
 import { trustStorePath } from './trust-store.js';
 import type { CoopConfig, NetworkMode } from './types.js';
+import type { BoxMount } from '../sandbox/box-plan.js';
 
 /** Settings from command-line flags: the last layer. */
 export interface ConfigOverrides {
@@ -58,6 +60,8 @@ export interface LoadedConfig {
   projectFile: string | null;
   /** The workspace directory (= config.workspace.mount). */
   workspace: string;
+  /** `sandbox.mounts` as typed data (what run() and createBox() mount for this config). */
+  mounts: BoxMount[];
 }
 
 /** The global configuration file for an environment. */
@@ -152,7 +156,10 @@ export function loadConfig(opts: LoadConfigOptions = {}): LoadedConfig {
       'no agent configured: set agent = "claude" (your agent\'s command) under [sandbox], or pass --agent CMD',
     );
   }
-  return { config, warnings, files: layers.filter((l) => l.source !== 'command line').map((l) => l.source), projectFile: project.file, workspace: config.workspace.mount };
+  return {
+    config, warnings, files: layers.filter((l) => l.source !== 'command line').map((l) => l.source), projectFile: project.file,
+    workspace: config.workspace.mount, mounts: configMounts(config),
+  };
 }
 
 /** A copy safe to print or log: every [env] value replaced by "***". */

@@ -4,7 +4,9 @@
 // BOX is absolute or starts with ~ (the in-box home).
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
+import { CoopError } from '../errors.js';
 import type { BoxMount } from '../sandbox/box-plan.js';
+import type { CoopConfig } from './types.js';
 
 export const VOLUME_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
@@ -39,4 +41,23 @@ export function parseMountEntry(entry: string, baseDir: string, home = homedir()
 /** The entry with its host path made absolute (how layered configuration stores it). */
 export function formatMount(m: BoxMount): string {
   return `${m.kind === 'path' ? m.host : m.name}:${m.box}${m.readonly ? ':ro' : ''}`;
+}
+
+/**
+ * `sandbox.mounts` of a resolved configuration as typed data: what `run()` and `createBox()`
+ * mount (loadConfig's `mounts`). The entries of a loaded configuration have absolute host
+ * sides already; a hand-made configuration's relative ones resolve against the workspace.
+ * Throws a CoopError (CONFIG_INVALID) naming a malformed entry.
+ *
+ * @example
+ *   configMounts(config); // [{ kind: 'path', host: '/home/me/data', box: '/data', readonly: true }]
+ */
+export function configMounts(config: CoopConfig): BoxMount[] {
+  return config.sandbox.mounts.map((entry) => {
+    try {
+      return parseMountEntry(entry, config.workspace.mount);
+    } catch (e) {
+      throw new CoopError('CONFIG_INVALID', `sandbox.mounts: ${(e as Error).message}`);
+    }
+  });
 }

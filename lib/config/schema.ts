@@ -143,6 +143,7 @@ export const SCHEMA: Record<string, Record<string, FieldCheck>> = {
       if (s && !SIZE.test(s)) throw new Error(`"${s}" is not a size such as "512m" or "2g"`);
     }),
     pids: int(0),
+    ca_certs: str((s, ctx) => (s === '' || s === 'host' ? s : resolve(ctx.baseDir, s.startsWith('~/') ? `${ctx.home}/${s.slice(2)}` : s))),
   },
   workspace: {
     mount: str((s, ctx) => resolve(ctx.baseDir, s.startsWith('~/') ? `${ctx.home}/${s.slice(2)}` : s)),

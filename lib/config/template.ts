@@ -14,7 +14,11 @@ export const TEMPLATE = `# coop.toml — the sandbox for this project's agent. E
 # "docker-archive:./img.tar" or "dir:./rootfs".
 image = "host"
 
-# The agent, as a command line or an array: "claude", ["aider", "--model", "x"].
+# The agent, as a command line or an array. "claude", "codex", "aider", "gemini" and
+# "opencode" are presets: coop finds the agent on your PATH and binds only its install
+# directory (read-only) into the box, keeps its state (~/.claude, ~/.codex, ...) per box,
+# and passes its API-key variables (ANTHROPIC_API_KEY, OPENAI_API_KEY, ...) when they are
+# set. Any other value is a command line run in the box: ["aider", "--model", "x"].
 agent = "claude"
 # args = []                   # extra arguments for the agent
 # shell = "bash"              # for \`coop shell\` (falls back to /bin/sh)
@@ -60,12 +64,14 @@ agent = "claude"
 # block_sequences = ['\\x1b:q!\\r']   # more sequences; escapes \\xHH \\r \\n \\t \\e
 `;
 
-/** Writes the template to <dir>/coop.toml; refuses to replace an existing file unless force. */
-export function initConfig(dir: string, opts: { force?: boolean } = {}): string {
+/** Writes the template to <dir>/coop.toml (with `agent` as the agent); refuses to replace an existing file unless force. */
+export function initConfig(dir: string, opts: { force?: boolean; agent?: string } = {}): string {
   const file = join(dir, 'coop.toml');
   if (existsSync(file) && !opts.force) {
     throw new CoopError('ALREADY_EXISTS', `${file} already exists; use --force to replace it`);
   }
-  writeFileSync(file, TEMPLATE, { mode: 0o644 }); // not group-writable whatever the umask (see owner.ts)
+  const agent = opts.agent ? `agent = ${JSON.stringify(opts.agent)}\n` : null;
+  // not group-writable whatever the umask (see owner.ts)
+  writeFileSync(file, agent ? TEMPLATE.replace('agent = "claude"\n', agent) : TEMPLATE, { mode: 0o644 });
   return file;
 }

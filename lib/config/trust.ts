@@ -22,7 +22,7 @@ export interface TrustOptions {
   workspace?: string;
 }
 
-/** A project file refused until trusted: which keys, and whether it was trusted before. */
+/** A project file refused until trusted (code CONFIG_UNTRUSTED): which keys, and whether it was trusted before. */
 export class TrustError extends ConfigError {
   constructor(
     file: string,
@@ -36,6 +36,7 @@ export class TrustError extends ConfigError {
       state === 'changed'
         ? `changed since you trusted it, and it reaches outside the box: ${items}. Check these, then run \`${command}\` again`
         : `not trusted, and it reaches outside the box: ${items}. Check these, then run \`${command}\``,
+      'CONFIG_UNTRUSTED',
     );
     this.name = 'TrustError';
   }

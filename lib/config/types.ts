@@ -30,6 +30,8 @@ export interface SandboxSection {
   memory: string;
   /** Limit on the number of processes in a delegated cgroup v2 subtree; 0 for none. */
   pids: number;
+  /** CA bundle for build steps and boxes: "" none, "host" the host's system bundle, or a PEM file's absolute path. */
+  ca_certs: string;
 }
 
 export interface WorkspaceSection {

@@ -62,6 +62,8 @@ export function wideningKeys(layer: Layer, workspace: string, home: string): Wid
     else if (!isInside(m.host, workspace)) add('sandbox.mounts', `mounts ${shown(m.host)} at ${m.box}, outside the workspace`);
   }
   if (sandbox.seccomp === 'off') add('sandbox.seccomp', "turns off coop's system-call filter");
+  const ca = sandbox.ca_certs;
+  if (typeof ca === 'string' && ca && ca !== 'host' && !isInside(ca, workspace)) add('sandbox.ca_certs', `gives boxes and builds the file ${shown(ca)}, outside the workspace`);
   const mount = layer.values.workspace?.mount;
   if (typeof mount === 'string' && !isInside(mount, fileDir)) {
     add('workspace.mount', `is ${shown(mount)}, outside the directory of this file`);

@@ -1,33 +1,35 @@
-// The daemon (SPEC §5): owns every box's PTYs, answers the protocol on $COOP_HOME/sock,
-// exits when idle, leaves boxes running when it stops, and takes running boxes over again
-// when it starts. A box whose init dies is cleaned up (layers, never persist) and
-// forgotten; a live box it cannot serve (a garbled record) is listed as damaged, killable,
-// and its files are left alone.
+// The daemon (SPEC §5): the session service (service.ts) behind a gateway (gateway.ts) that
+// serves each listener's transports with the policy of their peer's kind — the Unix socket
+// ($COOP_HOME/sock, `local` peers) and, after `coop serve`, HTTP/WebSocket (`web` peers,
+// lib/web). It exits when idle, leaves boxes running when it stops, and takes running
+// boxes over again when it starts. A box whose init dies is cleaned up (layers, never
+// persist) and forgotten; a live box it cannot serve (a garbled record) is listed as
+// damaged, killable, and its files are left alone.
 import { mkdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import type { Server, Socket } from 'node:net';
+import type { Server } from 'node:net';
 import { join } from 'node:path';
-import { CoopError } from '../errors.js';
-import { InputBudget, MAX_CONNECTIONS } from '../ipc/limits.js';
-import type { StatusInfo } from '../ipc/messages.js';
-import { refuseConnection, serveConnection, type Handlers, type StreamSide } from '../ipc/server.js';
-import { listenUnix } from '../ipc/unix.js';
+import { MAX_CONNECTIONS } from '../ipc/limits.js';
+import type { Request, Responses, StatusInfo } from '../ipc/messages.js';
+import { listenUnix, peerCred } from '../ipc/unix.js';
 import { packageRoot } from '../native.js';
 import { daemonPaths } from '../paths.js';
-import { AGENT_PTY, Session } from '../session/session.js';
+import { AGENT_PTY } from '../session/session.js';
+import type { WebServer } from '../web/server.js';
 import { scanBoxes } from './discover.js';
+import { Gateway } from './gateway.js';
 import { DaemonLog } from './log.js';
-import { claimName, nameFor } from './names.js';
-import { Roster } from './roster.js';
+import type { Roster } from './roster.js';
+import { SessionService } from './service.js';
 
 export interface DaemonOptions {
   coopHome: string;
   /** Socket path (default $COOP_HOME/sock). */
   socket?: string;
-  /** Exit after this long with no boxes and no clients (default 30 s). */
+  /** Exit after this long with no boxes, no clients and no web server (default 30 s). */
   idleMs?: number;
   /** Grace time of `kill` before SIGKILL (default 5 s). */
   killGraceMs?: number;
-  /** Simultaneous connections (default MAX_CONNECTIONS). */
+  /** Simultaneous connections, all listeners together (default MAX_CONNECTIONS). */
   maxConnections?: number;
 }
 
@@ -35,13 +37,14 @@ export interface DaemonOptions {
 const SWEEP_MS = 2000;
 
 export class Daemon {
-  readonly boxes: Roster;
-  private readonly connections = new Set<Socket>();
-  private readonly budget = new InputBudget();
+  readonly service: SessionService;
+  readonly gateway: Gateway;
   private sweeper: NodeJS.Timeout | null = null;
   private server: Server | null = null;
+  private web: WebServer | null = null;
+  /** A `serve` under way (requests for it wait for one another). */
+  private webChange: Promise<unknown> = Promise.resolve();
   private idleTimer: NodeJS.Timeout | null = null;
-  private readonly creating = new Map<string, Promise<Session>>();
   private readonly started = Date.now();
   private readonly paths;
   readonly log: DaemonLog;
@@ -53,8 +56,22 @@ export class Daemon {
   private constructor(private readonly opts: Required<DaemonOptions>) {
     this.paths = { ...daemonPaths(opts.coopHome), socket: opts.socket };
     this.log = new DaemonLog(this.paths.log);
-    this.boxes = new Roster(opts.coopHome, this.log, () => this.touch());
+    this.service = new SessionService(opts.coopHome, this.log, opts.killGraceMs, () => this.touch());
+    this.gateway = new Gateway({
+      service: this.service, log: this.log, changed: () => this.touch(), maxConnections: opts.maxConnections,
+      daemon: {
+        serve: (req) => this.serve(req),
+        serveStop: () => this.serveStop(),
+        status: () => this.status(),
+        shutdown: () => setImmediate(() => void this.shutdown('shutdown requested')),
+      },
+    });
     this.done = new Promise((r) => (this.resolveStopped = r));
+  }
+
+  /** The boxes (served, damaged, gone). */
+  get boxes(): Roster {
+    return this.service.boxes;
   }
 
   static async start(options: DaemonOptions): Promise<Daemon> {
@@ -68,7 +85,7 @@ export class Daemon {
     mkdirSync(opts.coopHome, { recursive: true, mode: 0o700 });
     const d = new Daemon(opts);
     d.server = await listenUnix(opts.socket, {
-      onConnection: (s) => d.accept(s),
+      onConnection: (s) => d.gateway.serve(s, { kind: 'local', label: `pid ${peerCred(s)?.pid ?? '?'}` }),
       onRefused: (why, peer) => d.log.write('refused', { uid: peer?.uid ?? null, pid: peer?.pid ?? null, why }),
     });
     writeFileSync(d.paths.pid, `${process.pid}\n`, { mode: 0o600 });
@@ -82,29 +99,11 @@ export class Daemon {
 
   // ---- lifecycle -----------------------------------------------------------------------
 
-  private accept(socket: Socket): void {
-    if (this.connections.size >= this.opts.maxConnections) {
-      this.log.write('refused', { why: `${this.connections.size} connections already` });
-      refuseConnection(socket, 'BUSY', `the coop daemon already serves ${this.connections.size} connections (its limit); close some (attached terminals, followers) and try again`);
-      return;
-    }
-    this.connections.add(socket);
-    this.touch();
-    socket.on('close', () => {
-      this.connections.delete(socket);
-      this.touch();
-    });
-    serveConnection(socket, this.handlers(), {
-      budget: this.budget,
-      onInternalError: (e) => this.log.write('internal-error', { message: (e as Error)?.message }),
-    });
-  }
-
   /** (Re)arms the idle timer when nothing is left to serve. */
   private touch(): void {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = null;
-    if (this.stopped || this.boxes.size > 0 || this.connections.size > 0) return;
+    if (this.stopped || this.boxes.size > 0 || this.gateway.transports.size > 0 || this.web) return;
     this.idleTimer = setTimeout(() => {
       this.log.write('idle-exit');
       void this.shutdown('idle');
@@ -119,8 +118,11 @@ export class Daemon {
       if (this.idleTimer) clearTimeout(this.idleTimer);
       if (this.sweeper) clearInterval(this.sweeper);
       this.server?.close();
-      for (const s of this.boxes.sessions.values()) s.detachAll(reason);
-      for (const c of this.connections) c.end();
+      this.service.detachAll(reason);
+      this.gateway.closeAll();
+      const web = this.web;
+      this.web = null;
+      await web?.close().catch(() => {});
       try {
         unlinkSync(this.paths.socket);
       } catch {
@@ -128,135 +130,48 @@ export class Daemon {
       }
       rmSync(this.paths.pid, { force: true });
       this.log.write('stopped', { reason });
-      setImmediate(() => {
-        for (const c of this.connections) c.destroy();
-        this.resolveStopped();
-      });
+      setImmediate(() => this.resolveStopped());
     })();
     return this.stopped;
   }
 
-  // ---- requests ------------------------------------------------------------------------
+  // ---- what only the daemon answers ------------------------------------------------------
 
-  private session(name: string): Session {
-    return this.boxes.lookup(name);
-  }
-
-  private async createSession(req: Parameters<Handlers['create']>[0]): Promise<{ session: string; existing: boolean }> {
-    const workspace = req.config.workspace.mount;
-    const sessions = this.boxes.sessions;
-    this.boxes.sweep();
-    this.boxes.refuseOverDamaged(req.name, workspace);
-    if (req.name) {
-      const existing = sessions.get(req.name);
-      if (existing) {
-        if (existing.box.workspace.host === workspace) return { session: req.name, existing: true };
-        throw new CoopError('SESSION_EXISTS', `a box named ${req.name} already exists for ${existing.box.workspace.host}`);
+  /** Starts the web server, or keeps the running one when nothing changes. */
+  private serve(req: Extract<Request, { cmd: 'serve' }>): Promise<Responses['serve']> {
+    const change = this.webChange.then(async () => {
+      const cur = this.web;
+      if (cur && cur.host === req.host && (req.port === 0 || cur.port === req.port) && (req.token === undefined || req.token === cur.token)) {
+        return { urls: cur.urls(), token: cur.token };
       }
-    } else {
-      for (const s of sessions.values()) if (s.box.workspace.host === workspace) return { session: s.name, existing: true };
-    }
-    const pending = this.creating.get(workspace);
-    if (pending) return { session: (await pending).name, existing: true };
-    const name = req.name ?? nameFor(this.opts.coopHome, workspace, (n) => sessions.get(n)?.box.workspace.host ?? this.boxes.damaged.get(n)?.workspace ?? null);
-    const creation = (async () => {
-      await this.boxes.settled(name);
-      claimName(this.opts.coopHome, name, workspace);
-      const s = await Session.create({
-        name, config: req.config, coopHome: this.opts.coopHome, term: req.term ?? 'xterm-256color',
-        cols: req.cols ?? 80, rows: req.rows ?? 24, graceMs: this.opts.killGraceMs,
-      });
-      this.boxes.serve(s);
-      this.log.write('created', { session: name, pid: s.box.pid });
-      return s;
-    })();
-    this.creating.set(workspace, creation);
-    try {
-      await creation;
-    } finally {
-      this.creating.delete(workspace);
+      if (cur) await this.stopWeb();
+      const { WebServer } = await import('../web/server.js');
+      this.web = await WebServer.start({ host: req.host, port: req.port, token: req.token, gateway: this.gateway, log: this.log });
       this.touch();
-    }
-    return { session: name, existing: false };
+      return { urls: this.web.urls(), token: this.web.token };
+    });
+    this.webChange = change.catch(() => {});
+    return change;
   }
 
-  private async kill(names: string[], force: boolean): Promise<string[]> {
-    this.boxes.sweep();
-    for (const name of names) if (!this.boxes.damaged.has(name)) this.session(name); // says why not
-    await Promise.all(
-      names.map(async (name) => {
-        this.log.write('killing', { session: name, force });
-        await this.boxes.kill(name, force, this.opts.killGraceMs);
-      }),
-    );
+  private async stopWeb(): Promise<void> {
+    const web = this.web;
+    this.web = null;
+    await web?.close();
     this.touch();
-    return [...names].sort();
+  }
+
+  private serveStop(): Promise<void> {
+    const change = this.webChange.then(() => this.stopWeb());
+    this.webChange = change.catch(() => {});
+    return change;
   }
 
   private status(): StatusInfo {
     const version = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
-    let clients = 0;
-    for (const s of this.boxes.sessions.values()) clients += s.clientCount();
     return {
       pid: process.pid, version, uptime_s: Math.round((Date.now() - this.started) / 1000), socket: this.paths.socket,
-      coop_home: this.opts.coopHome, sessions: this.boxes.size, clients, rss_bytes: process.memoryUsage().rss,
-    };
-  }
-
-  private attachStream(name: string, pty: number, opts: { cols: number; rows: number; readonly: boolean; filtered: boolean }) {
-    const s = this.session(name);
-    s.getPty(pty);
-    return {
-      response: { session: name, pty },
-      start: (stream: StreamSide) => s.attach(pty, stream, { kind: 'local', ...opts }),
-    };
-  }
-
-  private handlers(): Handlers {
-    const notYet = (what: string) => () => {
-      throw new CoopError('INVALID_COMMAND', `${what} is not available in this version of coop`);
-    };
-    return {
-      create: (req) => this.createSession(req),
-      attach: async (req) => this.attachStream(req.session, req.pty, { cols: req.cols, rows: req.rows, readonly: req.readonly ?? false, filtered: req.filtered ?? false }),
-      shell: async (req) => {
-        const s = this.session(req.session);
-        const p = s.shell({ command: req.command, fresh: req.new, cols: req.cols, rows: req.rows, term: req.term });
-        return this.attachStream(req.session, p.id, { cols: req.cols, rows: req.rows, readonly: false, filtered: false });
-      },
-      logsFollow: async (req) => {
-        const s = this.session(req.session);
-        const p = s.getPty(req.pty);
-        return {
-          response: {},
-          start: (stream: StreamSide) =>
-            s.attach(p.id, stream, { kind: 'local', readonly: true, filtered: false, cols: 1, rows: 1, replayLines: req.lines }),
-        };
-      },
-      ls: () => this.boxes.rows(),
-      kill: async (req) => ({ killed: await this.kill(req.all ? [...this.boxes.sessions.keys(), ...this.boxes.damaged.keys()] : [req.session!], req.force ?? false) }),
-      restart: (req) => {
-        this.session(req.session).restart(req.pty, req.config);
-        this.log.write('restarted', { session: req.session, pty: req.pty });
-        return {};
-      },
-      logs: (req) => {
-        const p = this.session(req.session).getPty(req.pty);
-        return { data: req.lines !== undefined ? p.ring.tailLines(req.lines) : p.ring.snapshot() };
-      },
-      pty_ls: (req) => ({ ptys: [...this.session(req.session).ptys.values()].map((p) => p.row()) }),
-      pty_kill: (req) => {
-        this.session(req.session).killPty(req.pty);
-        return {};
-      },
-      serve: notYet('coop serve'),
-      serve_stop: notYet('coop serve'),
-      tunnel: notYet('coop tunnel'),
-      status: () => this.status(),
-      shutdown: () => {
-        setImmediate(() => void this.shutdown('shutdown requested'));
-        return {};
-      },
+      coop_home: this.opts.coopHome, sessions: this.boxes.size, clients: this.service.clientCount(), rss_bytes: process.memoryUsage().rss,
     };
   }
 }

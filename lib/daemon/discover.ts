@@ -17,15 +17,7 @@ export function sessionNames(coopHome: string): string[] {
 }
 
 /** A live box whose record cannot be used: what is known of it from its init, and why. */
-export interface DamagedBox {
-  name: string;
-  pid: number;
-  startTime: string;
-  workspace: string;
-  created: number;
-  rootfs?: string;
-  problem: string;
-}
+export type DamagedBox = Omit<FoundInit, 'environ'> & { problem: string };
 
 export interface BoxScan {
   running: BoxRecord[];

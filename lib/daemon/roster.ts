@@ -38,7 +38,7 @@ export class Roster {
   async takeOver(found: BoxScan): Promise<void> {
     for (const rec of found.running) {
       try {
-        const s = Session.adopt(this.coopHome, rec.name);
+        const s = Session.adopt(this.coopHome, rec.name, (event, fields) => this.log.write(event, fields));
         this.serve(s);
         this.log.write('adopted', { session: rec.name, pid: s.box.pid });
       } catch (e) {
@@ -143,7 +143,7 @@ export class Roster {
     if (this.sessions.get(s.name) !== s || s.stopping) return; // (a kill under way cleans up itself)
     this.sessions.delete(s.name);
     s.stopping = true;
-    for (const p of s.ptys.values()) p.remove(true);
+    for (const p of s.ptys.values()) p.remove(true, 'killed');
     const { host } = s.box.workspace;
     const message = `box ${s.name} is gone: its init process (pid ${s.box.pid}) ended; its layers were removed and its persist directories kept — \`coop\` in ${host} starts it again`;
     this.gone.delete(s.name);

@@ -1,8 +1,11 @@
 // `coop build` (SPEC §3): image -> layers unpacked -> `packages` -> `setup`, each command in
 // a build box, shown as `[i/N] command` with its output -> renamed atomically into
-// $COOP_HOME/rootfs/<hash>. A failed step leaves nothing half-built behind.
-import { randomBytes } from 'node:crypto';
+// $COOP_HOME/rootfs/<hash>. A failed step leaves nothing half-built behind. The state after
+// each step but the last is kept as a cached layer ($COOP_HOME/steps/<key>, keyed by the
+// image and the steps up to it): changing step 3 re-runs from step 3.
+import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { BUILD_CA_FILE, caBundleText, caVariables } from '../sandbox/ca-certs.js';
 import { join, posix } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { CoopConfig } from '../config/types.js';
@@ -144,9 +147,10 @@ function withEtcFile(root: string, name: string, text: string): () => void {
   };
 }
 
-/** What the build steps need in /etc: the host's resolv.conf, and apt's setting for boxes of one id. */
-function buildEtc(root: string, idmap: IdMapping): () => void {
+/** What the build steps need in /etc: the host's resolv.conf, apt's setting for boxes of one id, the CA bundle. */
+function buildEtc(root: string, idmap: IdMapping, caBundle: string | null): () => void {
   const undo: (() => void)[] = [];
+  if (caBundle) undo.push(withEtcFile(root, BUILD_CA_FILE, caBundle));
   try {
     undo.push(withEtcFile(root, 'resolv.conf', readFileSync('/etc/resolv.conf', 'utf8')));
   } catch {
@@ -154,6 +158,38 @@ function buildEtc(root: string, idmap: IdMapping): () => void {
   }
   if (!hasRange(idmap) && isPlainDirInRoot(root, '/etc/apt/apt.conf.d')) undo.push(withEtcFile(root, APT_ONE_ID.path, APT_ONE_ID.content));
   return () => undo.reverse().forEach((f) => f());
+}
+
+/** Where the cached state after each build step lives. */
+export const stepsDir = (home: string) => join(home, 'steps');
+
+/** The cache key of the state after steps[0..i]: the image, how files are owned, the steps so far. */
+function stepKeys(digest: string, idmap: IdMapping, steps: string[]): string[] {
+  return steps.map((_, i) => createHash('sha256').update(JSON.stringify({ v: 1, digest, range: hasRange(idmap), steps: steps.slice(0, i + 1) })).digest('hex'));
+}
+
+/** Copies a tree with its owners (as root of a user namespace over the caller's ids). */
+async function copyTree(from: string, to: string): Promise<void> {
+  const h = spawnInUserns(['cp', '-a', '--', `${from}/.`, to], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  h.child.stderr?.on('data', (d) => (err += d));
+  const o = await h.outcome;
+  if (o.error) throw o.error;
+  if (o.exit?.code !== 0) throw new CoopError('IMAGE_FAILED', `copying a build layer failed: ${err.trim().split('\n').at(-1) ?? `exit ${o.exit?.code}`}`);
+}
+
+/** Keeps the state after a step (a copy, renamed into place when complete); a failure only costs the cache. */
+async function keepStep(home: string, key: string, tree: string, idmap: IdMapping): Promise<void> {
+  const dir = stepsDir(home);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const tmp = join(dir, `.new-${key.slice(0, 12)}-${randomBytes(4).toString('hex')}`);
+  mkdirSync(tmp, { mode: 0o755 });
+  try {
+    await copyTree(tree, tmp);
+    renameSync(tmp, join(dir, key));
+  } catch {
+    await removeTree([tmp], idmap).catch(() => rmSync(tmp, { recursive: true, force: true }));
+  }
 }
 
 /** Builds (or finds) the rootfs of a configuration. */
@@ -175,19 +211,27 @@ export async function buildImage(opts: BuildOptions): Promise<BuildResult> {
   mkdirSync(tmp, { mode: 0o755 });
   const idmap = idMappingFor(currentUser());
   try {
-    await unpack(resolved, tmp, idmap, warn);
     const commands = [...packageCommands(recipe.packages), ...recipe.setup];
-    if (commands.length) {
-      const restore = buildEtc(tmp, idmap);
+    const keys = stepKeys(resolved.digest, idmap, commands);
+    // The longest run of steps already done (never the last: that is the rootfs itself).
+    let done = 0;
+    if (!opts.noCache) for (let i = commands.length - 1; i > 0 && !done; i--) if (existsSync(join(stepsDir(opts.coopHome), keys[i - 1]!))) done = i;
+    if (done) await copyTree(join(stepsDir(opts.coopHome), keys[done - 1]!), tmp);
+    else await unpack(resolved, tmp, idmap, warn);
+    for (let i = 0; i < done; i++) opts.out?.write(`[${i + 1}/${commands.length}] cached: ${commands[i]}\n`);
+    const ca = caBundleText(opts.config.sandbox.ca_certs ?? '');
+    const stepEnv = { ...env(resolved), ...(ca ? caVariables(`/etc/${BUILD_CA_FILE}`) : {}) };
+    for (let i = done; i < commands.length; i++) {
+      const cmd = commands[i]!;
+      const label = `[${i + 1}/${commands.length}]`;
+      opts.out?.write(`${label} ${cmd}\n`);
+      const restore = buildEtc(tmp, idmap, ca);
       try {
-        for (const [i, cmd] of commands.entries()) {
-          const label = `[${i + 1}/${commands.length}]`;
-          opts.out?.write(`${label} ${cmd}\n`);
-          await step(tmp, opts.coopHome, idmap, cmd, env(resolved), opts.out ?? null, label);
-        }
+        await step(tmp, opts.coopHome, idmap, cmd, stepEnv, opts.out ?? null, label);
       } finally {
         restore();
       }
+      if (i < commands.length - 1) await keepStep(opts.coopHome, keys[i]!, tmp, idmap);
     }
     if (existsSync(target)) {
       // --no-cache gave the same content again: the rootfs in place (maybe in use) stays.

@@ -92,9 +92,16 @@ export async function clean(home: string, all = false): Promise<CleanResult> {
   return out;
 }
 
-/** `prune`: what `clean` removes, and the download cache (layers come again when needed). */
+/** `prune`: what `clean` removes, the download cache (layers come again when needed) and cached build steps. */
 export async function prune(home: string): Promise<CleanResult> {
   const out = await clean(home, false);
+  const steps = join(home, 'steps');
+  for (const name of await list(steps)) {
+    const path = join(steps, name);
+    out.freedBytes += await sizeOf(path);
+    await removeBoxDir(path, idMappingFor(currentUser()));
+    out.removed.push(`steps/${name.slice(0, 12)}`);
+  }
   const dir = cacheDir(home);
   for (const name of await list(dir)) {
     const path = join(dir, name);

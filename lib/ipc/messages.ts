@@ -18,8 +18,11 @@ export interface CreateRequest {
   name?: string;
   /** Absolute host directory. */
   workspace: string;
-  /** Already layered and validated by the client, `[env]` expanded. */
-  config: CoopConfig;
+  /**
+   * Already layered and validated by the client, `[env]` expanded. Local peers only: for web
+   * and tunnel peers the daemon loads the workspace's own coop.toml (trust rules applied).
+   */
+  config?: CoopConfig;
   /** Create without attaching (the CLI's -d). */
   detach?: boolean;
   /** The client's TERM, for the box's processes. */
@@ -36,7 +39,10 @@ export interface AttachRequest {
   rows: number;
   /** A follower: output only, does not count for the PTY's size. */
   readonly?: boolean;
-  /** Filter this client's input (SPEC §8), as for web and tunnel clients. */
+  /**
+   * Filter this client's input (SPEC §8). A local peer may ask for it; web and tunnel peers
+   * are always filtered (asking for false is refused).
+   */
   filtered?: boolean;
 }
 
@@ -50,6 +56,13 @@ export interface ShellRequest {
   cols: number;
   rows: number;
   term?: string;
+  /** The caller's directory on the host: the shell starts in its box path (the workspace otherwise). */
+  cwd?: string;
+  /**
+   * For a caller without a terminal: the box's terminal neither echoes input nor turns
+   * newlines into CRLF, and PLAIN_READY is printed once it is so (before the command starts).
+   */
+  plain?: boolean;
 }
 
 export interface LsRequest {
@@ -169,12 +182,15 @@ export interface StatusInfo {
 
 export interface Responses {
   create: { session: string; existing: boolean };
-  attach: { session: string; pty: number };
-  shell: { session: string; pty: number };
+  /** cols/rows: the PTY's size when its scrollback was taken (to render the replay at). */
+  attach: { session: string; pty: number; cols?: number; rows?: number };
+  shell: { session: string; pty: number; cols?: number; rows?: number };
   ls: { sessions: LsRow[]; gone?: GoneRow[] };
   kill: { killed: string[] };
-  restart: Record<string, never>;
-  logs: { data?: Buffer };
+  /** needs_box: changed settings that only a new box applies (`coop restart --box`). */
+  restart: { needs_box?: string[] };
+  /** cols/rows: the PTY's size, to render the scrollback at. */
+  logs: { data?: Buffer; cols?: number; rows?: number };
   pty_ls: { ptys: PtyRow[] };
   pty_kill: Record<string, never>;
   serve: { urls: string[]; token: string };
@@ -199,9 +215,17 @@ export type Response<C extends Command = Command> = OkResponse<C> | ErrorRespons
 /** Control messages a client sends on a stream. */
 export type ClientControl = { type: 'resize'; cols: number; rows: number } | { type: 'detach' };
 
+/** Why a PTY's clients were sent away: its process ended, the box was killed, or a crash loop stopped the agent. */
+export type ExitReason = 'exited' | 'killed' | 'crash_loop';
+
+/** Printed by a `plain` shell's terminal once it neither echoes nor translates newlines. */
+export const PLAIN_READY = '\x1b]6199;coop-plain\x07';
+
 /** Control messages the daemon sends on a stream. */
 export type DaemonControl =
-  | { type: 'pty_exited'; code: number | null; signal: string | null }
+  | { type: 'pty_exited'; code: number | null; signal: string | null; reason?: ExitReason }
+  /** The scrollback replay (on attach, or after `lagged`) is complete: live output follows. */
+  | { type: 'replayed' }
   | { type: 'pty_restarting'; delay_ms: number }
   | { type: 'detached'; reason?: string }
   | { type: 'lagged'; dropped_bytes: number }

@@ -8,9 +8,9 @@ export class InvalidRequest extends Error {}
 type Field = 'string' | 'name' | 'uint' | 'dim' | 'boolean' | 'config' | 'strings';
 
 const SPECS: Record<Command, Record<string, [Field, boolean]>> = {
-  create: { name: ['name', false], workspace: ['string', true], config: ['config', true], detach: ['boolean', false], term: ['string', false], cols: ['dim', false], rows: ['dim', false] },
+  create: { name: ['name', false], workspace: ['string', true], config: ['config', false], detach: ['boolean', false], term: ['string', false], cols: ['dim', false], rows: ['dim', false] },
   attach: { session: ['name', true], pty: ['uint', true], cols: ['dim', true], rows: ['dim', true], readonly: ['boolean', false], filtered: ['boolean', false] },
-  shell: { session: ['name', true], command: ['string', false], new: ['boolean', false], cols: ['dim', true], rows: ['dim', true], term: ['string', false] },
+  shell: { session: ['name', true], command: ['string', false], new: ['boolean', false], cols: ['dim', true], rows: ['dim', true], term: ['string', false], cwd: ['string', false], plain: ['boolean', false] },
   ls: {},
   kill: { session: ['name', false], all: ['boolean', false], force: ['boolean', false] },
   restart: { session: ['name', true], pty: ['uint', true], config: ['config', false] },

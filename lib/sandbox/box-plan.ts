@@ -245,7 +245,8 @@ export function systemOps(newNet: boolean, tmpfsSize: string, nestedProc = false
   // /tmp's tmpfs: no path reaches it, and the kernel still finds it.
   if (nestedProc) ops.push({ op: 'mkdir', path: NESTED_PROC, mode: 0o700 }, mount('proc', 'proc', NESTED_PROC, '', ['nosuid', 'nodev', 'noexec']));
   for (const p of PROC_READONLY) ops.push(mount('', p, p, '', ['bind', 'self', 'rec', 'ro', 'nosuid', 'nodev', 'noexec', 'ifexists']));
-  for (const p of MASKED_FILES) ops.push(mount('', '/dev/null', p, '', ['bind', 'ro', 'nosuid', 'noexec', 'ifexists']));
+  // /dev/null itself is harmless to read or write: one bind each, no flags to set afterwards.
+  for (const p of MASKED_FILES) ops.push(mount('', '/dev/null', p, '', ['bind', 'ifexists']));
   for (const p of MASKED_DIRS.filter((d) => d.startsWith('/proc/'))) ops.push(maskDir(p));
   ops.push(mount('tmpfs', 'tmpfs', '/dev', 'mode=755,size=64k', ['nosuid']));
   for (const dev of ['null', 'zero', 'full', 'random', 'urandom', 'tty']) ops.push(bind(`/dev/${dev}`, `/dev/${dev}`, 'nosuid', 'noexec'));

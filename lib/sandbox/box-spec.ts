@@ -3,6 +3,7 @@
 import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { CoopConfig } from '../config/types.js';
+import { configMounts } from '../config/mounts.js';
 import { canonicalPath } from '../config/widen.js';
 import { CoopError } from '../errors.js';
 import { coopHome as defaultHome, sessionPaths } from '../paths.js';
@@ -18,7 +19,7 @@ export interface BoxRequest {
   name?: string;
   /** State directory; default $COOP_HOME or ~/.coop. */
   coopHome?: string;
-  /** Parsed `sandbox.mounts` (config's parseMountEntry). */
+  /** @deprecated Replaces `config.sandbox.mounts` (which is used when this is absent). */
   mounts?: BoxMount[];
   init: 'run' | 'box';
   command?: { argv: string[]; cwd?: string };
@@ -112,7 +113,7 @@ export function boxSpecFor(req: BoxRequest): BoxSpec {
   const workspace = existingDir(config.workspace.mount, 'workspace');
   const rootfs = resolveRootfs(config.sandbox, { baseDir: req.baseDir ?? workspace, coopHome: home });
   const rootDir = rootfsDirOf(rootfs);
-  const mounts = canonicalMounts(req.mounts ?? []);
+  const mounts = canonicalMounts(req.mounts ?? configMounts(config));
   const user = currentUser();
   const env = req.callerEnv ?? process.env;
   return {

@@ -51,6 +51,7 @@ export type BoxRecord = Omit<Box, 'env'>;
 export interface CreateBoxOptions {
   config: CoopConfig;
   name: string;
+  /** @deprecated The box mounts `config.sandbox.mounts`; this list replaces them when given. */
   mounts?: BoxMount[];
   coopHome?: string;
   callerEnv?: NodeJS.ProcessEnv;

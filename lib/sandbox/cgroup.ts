@@ -19,7 +19,7 @@ export interface CgroupHost {
   selfCgroup: string;
 }
 
-const readHost = (): CgroupHost => ({
+export const readCgroupHost = (): CgroupHost => ({
   mountinfo: readFileSync('/proc/self/mountinfo', 'utf8'),
   selfCgroup: readFileSync('/proc/self/cgroup', 'utf8'),
 });
@@ -38,31 +38,40 @@ const bytes = (size: string): string => {
   return String(Number(m[1]) * mult);
 };
 
-const FIX = 'remove sandbox.memory/sandbox.pids, or run coop in a cgroup v2 subtree delegated to you (e.g. `systemd-run --user --scope -p Delegate=yes coop ...`); see docs/security.md';
+/** What to do when limits cannot be applied. */
+export const CGROUP_FIX = 'remove sandbox.memory/sandbox.pids, or run coop in a cgroup v2 subtree delegated to you (e.g. `systemd-run --user --scope -p Delegate=yes coop ...`); see docs/security.md';
 
 /**
- * Creates the box's cgroup with its limits and returns its directory (processes are moved
- * into it by coop-helper), or null when no limit is set. Throws a one-line CoopError when
- * the limits cannot be applied here.
+ * The cgroup v2 directory this process's boxes would get their limits under, and why the
+ * `controllers` cannot be used there (null when they can); `coop doctor` shows the same words.
  */
-export function createCgroup(name: string, limits: Limits, host: CgroupHost = readHost()): string | null {
-  const wanted: [string, string, string][] = [];
-  if (limits.memory) wanted.push(['memory', 'memory.max', bytes(limits.memory)]);
-  if (limits.pids) wanted.push(['pids', 'pids.max', String(limits.pids)]);
-  if (!wanted.length) return null;
-  const keys = wanted.map(([c]) => `sandbox.${c}`).join(' and ');
+export function cgroupSubtree(controllers: string[], host: CgroupHost = readCgroupHost()): { parent: string | null; problem: string | null } {
   const parent = ownCgroupDir(host);
-  if (!parent) throw new CoopError('SANDBOX_FAILED', `${keys}: this machine has no cgroup v2 hierarchy (cgroup v1 only); ${FIX}`);
+  if (!parent) return { parent, problem: 'this machine has no cgroup v2 hierarchy (cgroup v1 only)' };
   let available: string[] = [];
   try {
     available = readFileSync(join(parent, 'cgroup.controllers'), 'utf8').trim().split(/\s+/);
   } catch {
     // reported below
   }
-  const missing = wanted.map(([c]) => c).filter((c) => !available.includes(c));
-  if (missing.length) {
-    throw new CoopError('SANDBOX_FAILED', `${keys}: the cgroup v2 subtree ${parent} offers no ${missing.join(', ')} controller (cgroup v1 may hold it); ${FIX}`);
-  }
+  const missing = controllers.filter((c) => !available.includes(c));
+  if (missing.length) return { parent, problem: `the cgroup v2 subtree ${parent} offers no ${missing.join(', ')} controller (cgroup v1 may hold it)` };
+  return { parent, problem: null };
+}
+
+/**
+ * Creates the box's cgroup with its limits and returns its directory (processes are moved
+ * into it by coop-helper), or null when no limit is set. Throws a one-line CoopError when
+ * the limits cannot be applied here.
+ */
+export function createCgroup(name: string, limits: Limits, host: CgroupHost = readCgroupHost()): string | null {
+  const wanted: [string, string, string][] = [];
+  if (limits.memory) wanted.push(['memory', 'memory.max', bytes(limits.memory)]);
+  if (limits.pids) wanted.push(['pids', 'pids.max', String(limits.pids)]);
+  if (!wanted.length) return null;
+  const keys = wanted.map(([c]) => `sandbox.${c}`).join(' and ');
+  const { parent, problem } = cgroupSubtree(wanted.map(([c]) => c), host);
+  if (problem || !parent) throw new CoopError('SANDBOX_FAILED', `${keys}: ${problem}; ${CGROUP_FIX}`);
   const dir = join(parent, `coop-${name}`);
   try {
     enableControllers(parent, wanted.map(([c]) => c));
@@ -71,7 +80,7 @@ export function createCgroup(name: string, limits: Limits, host: CgroupHost = re
   } catch (e) {
     removeCgroup(dir);
     const err = e as NodeJS.ErrnoException;
-    throw new CoopError('SANDBOX_FAILED', `${keys}: cannot set up ${dir}: ${err.code ?? err.message} (${err.syscall ?? 'write'} ${err.path ?? ''}); ${FIX}`);
+    throw new CoopError('SANDBOX_FAILED', `${keys}: cannot set up ${dir}: ${err.code ?? err.message} (${err.syscall ?? 'write'} ${err.path ?? ''}); ${CGROUP_FIX}`);
   }
   return dir;
 }

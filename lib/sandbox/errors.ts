@@ -2,6 +2,7 @@
 // the reason and — where we can tell — the fix.
 import { readFileSync } from 'node:fs';
 import { getSystemErrorName } from 'node:util';
+import { CoopError } from '../errors.js';
 
 /** A failure reported by coop-helper. */
 export interface HelperFailure {
@@ -11,22 +12,23 @@ export interface HelperFailure {
   message: string;
 }
 
-export class SandboxError extends Error {
+/** A CoopError (SANDBOX_FAILED) from coop-helper: the system call, its path and errno. */
+export class SandboxError extends CoopError {
   readonly syscall: string;
   readonly path: string;
   readonly errno: number;
   /** e.g. "EPERM", or "" when the failure is not an errno. */
-  readonly code: string;
+  readonly errnoName: string;
   /** The bare reason (e.g. "Operation not permitted"). */
   readonly reason: string;
   constructor(f: HelperFailure, hint: string | null) {
     const where = f.path ? ` ${f.path}` : '';
-    super(`${f.syscall}${where}: ${f.message}${hint ? ` — ${hint}` : ''}`);
+    super('SANDBOX_FAILED', `${f.syscall}${where}: ${f.message}${hint ? ` — ${hint}` : ''}`);
     this.name = 'SandboxError';
     this.syscall = f.syscall;
     this.path = f.path;
     this.errno = f.errno;
-    this.code = f.errno > 0 ? safeName(f.errno) : '';
+    this.errnoName = f.errno > 0 ? safeName(f.errno) : '';
     this.reason = f.message;
   }
 }

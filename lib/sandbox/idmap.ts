@@ -66,6 +66,18 @@ export interface IdMappingOptions {
 
 const IN_BOX_RANGE = 65535;
 
+/**
+ * True inside a user namespace that denies setgroups (root of `unshare -r`, some rootless
+ * containers): the namespaces coop makes there must deny it too.
+ */
+function setgroupsDenied(): boolean {
+  try {
+    return readFileSync('/proc/self/setgroups', 'utf8').trim() === 'deny';
+  } catch {
+    return false;
+  }
+}
+
 function withRange(own: number, range: SubidRange | null): IdRange[] {
   const out: IdRange[] = [{ inside: 0, outside: own, count: 1 }];
   if (range) out.push({ inside: 1, outside: range.start, count: Math.min(range.count, IN_BOX_RANGE) });
@@ -78,7 +90,7 @@ export function idMappingFor(user: HostUser, opts: IdMappingOptions = {}): IdMap
   const subgid = readSubidRange(opts.subgidFile ?? '/etc/subgid', user);
   if (user.uid === 0) {
     // Root writes any map itself; it maps the same way as everyone (0 <-> 0), plus its range if any.
-    return { uid: withRange(0, subuid), gid: withRange(user.gid, subgid), tools: null, setgroups: 'allow' };
+    return { uid: withRange(0, subuid), gid: withRange(user.gid, subgid), tools: null, setgroups: setgroupsDenied() ? 'deny' : 'allow' };
   }
   const tools =
     opts.tools !== undefined

@@ -1,9 +1,13 @@
-// The sandbox runtime: configuration -> a plan (data) -> coop-helper executes it.
+// '@coop/core/sandbox' — the sandbox runtime: configuration -> a plan (data) -> coop-helper
+// executes it. Plans, specs and the helper's process are internals: they may change between
+// minor versions ('@coop/core' has run, createBox, execInBox, killBox).
 export { run, type RunOptions, type RunResult, type RunHandle } from './run.js';
 export {
   createBox, enterCommand, enterPlan, isRunning, killBox, readBoxRecord, readStartTime, spawnInBox,
   type Box, type BoxProcess, type BoxRecord, type CreateBoxOptions,
 } from './box.js';
+export { execInBox, type ExecHandle, type ExecOptions, type ExecResult } from './exec.js';
+export { coopHome, sessionPaths, daemonPaths, type SessionPaths } from '../paths.js';
 export { spawnInUserns, usernsPlan, canMapRange, type UsernsOptions } from './userns.js';
 export { planBox, boxPath, processEnv, PlanError, type BoxSpec, type BoxMount, type RootfsSource } from './box-plan.js';
 export { boxSpecFor, type BoxRequest } from './box-spec.js';

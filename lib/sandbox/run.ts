@@ -15,7 +15,10 @@ export interface RunOptions {
   cmd: string[];
   /** Resolved configuration (lib/config's loadConfig). */
   config: CoopConfig;
-  /** Parsed `sandbox.mounts`. */
+  /**
+   * @deprecated The box mounts `config.sandbox.mounts`; this list replaces them when given
+   * (loadConfig's `mounts` is that list as data).
+   */
   mounts?: BoxMount[];
   /** Working directory inside the box; default the workspace path. */
   cwd?: string;

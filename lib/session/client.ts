@@ -80,5 +80,6 @@ export class PtyClient {
     this.stream.control({ type: 'lagged', dropped_bytes: this.dropped });
     this.dropped = 0;
     this.stream.send(this.ring.snapshot());
+    this.stream.control({ type: 'replayed' });
   }
 }

@@ -3,7 +3,7 @@
 // and writes it itself), its scrollback, its clients, and — for the agent — the restart
 // policy of SPEC §7.
 import { closeSync } from 'node:fs';
-import type { PtyRow } from '../ipc/messages.js';
+import type { ExitReason, PtyRow } from '../ipc/messages.js';
 import type { StreamSide } from '../ipc/server.js';
 import { native, type NativeTerminal } from '../native.js';
 import { enterPlan, isRunning, type Box } from '../sandbox/box.js';
@@ -38,6 +38,8 @@ export interface PtyOptions {
   term: string;
   cols: number;
   rows: number;
+  /** Working directory in the box (default: the workspace path). */
+  cwd?: string;
   /** Agent only. */
   autoRestart: boolean;
   restartDelayMs: number;
@@ -54,6 +56,12 @@ export class SessionPty {
   state: PtyState = 'stopped';
   /** How the last run ended. */
   lastExit: { code: number | null; signal: string | null } | null = null;
+  /** Why the PTY is stopped or exited (told to clients that attach then). */
+  stopReason: ExitReason | null = null;
+  /** Called when the process ends (code or signal), before any restart. */
+  onExit: ((code: number | null, signal: string | null) => void) | null = null;
+  /** Called when a crash loop stops the agent. */
+  onStopped: (() => void) | null = null;
   private proc: HelperProcess | null = null;
   /** The box terminal of the running process, once the helper has handed it over. */
   private terminal: NativeTerminal | null = null;
@@ -63,12 +71,14 @@ export class SessionPty {
   private readonly clients = new Set<PtyClient>();
   private cols: number;
   private rows: number;
-  private readonly termName: string;
+  private readonly term: string;
+  readonly cwd: string | undefined;
   private startedAt = 0;
   private fastExits = 0;
   private timer: NodeJS.Timeout | null = null;
   private restartNow = false;
   private removed = false;
+  private removedAs: ExitReason = 'exited';
   /** Called when a shell PTY has ended and should be forgotten. */
   onGone: (() => void) | null = null;
   /** Called when the process ended because the box's init is gone. */
@@ -82,7 +92,8 @@ export class SessionPty {
     this.role = opts.role;
     this.argv = opts.argv;
     this.label = opts.label;
-    this.termName = opts.term;
+    this.term = opts.term;
+    this.cwd = opts.cwd;
     this.cols = opts.cols;
     this.rows = opts.rows;
     this.autoRestart = opts.autoRestart;
@@ -97,6 +108,11 @@ export class SessionPty {
     return { id: this.id, role: this.role, command: this.label, state: this.state, pid: this.pid };
   }
 
+  /** The terminal's current size. */
+  size(): { cols: number; rows: number } {
+    return { cols: this.cols, rows: this.rows };
+  }
+
   clientCounts(): Record<'local' | 'web' | 'tunnel', number> {
     const counts = { local: 0, web: 0, tunnel: 0 };
     for (const c of this.clients) counts[c.kind]++;
@@ -107,10 +123,11 @@ export class SessionPty {
     if (this.removed) return;
     if (!isRunning(this.box)) return this.exited(null, null); // the box is gone: say so, start nothing
     const size = { cols: this.cols, rows: this.rows };
-    const plan = enterPlan(this.box, { argv: this.argv, env: { TERM: this.termName }, terminal: size });
+    const plan = enterPlan(this.box, { argv: this.argv, cwd: this.cwd, env: { TERM: this.term }, terminal: size });
     const proc = new HelperProcess(plan, { argv0: 'coop-enter' });
     this.proc = proc;
     this.state = 'running';
+    this.stopReason = null;
     this.startedAt = Date.now();
     // The terminal's end: no writer left (EIO), or quiet for a while after the exit.
     let ended!: () => void;
@@ -148,7 +165,8 @@ export class SessionPty {
       term?.close();
       if (this.terminal === term) this.terminal = null;
       if (this.proc !== proc) return;
-      if (o.error && o.helper.code === 125) this.notice(`\r\n\x1b[1;31m[coop: ${o.error.message}]\x1b[0m\r\n`);
+      // 125: the box could not be entered; 126/127: the command could not be run (not found, not executable).
+      if (o.error && [125, 126, 127].includes(o.helper.code ?? 0)) this.notice(`\r\n\x1b[1;31m[coop: ${o.error.message}]\x1b[0m\r\n`);
       this.exited(o.helper.signal ? null : o.helper.code, o.helper.signal);
     });
   }
@@ -163,9 +181,10 @@ export class SessionPty {
     this.output(Buffer.from(text));
   }
 
-  private endClients(code: number | null, signal: string | null): void {
+  private endClients(code: number | null, signal: string | null, reason: ExitReason): void {
+    this.stopReason = reason;
     for (const c of this.clients) {
-      c.stream.control({ type: 'pty_exited', code, signal });
+      c.stream.control({ type: 'pty_exited', code, signal, reason });
       c.stream.close();
     }
     this.clients.clear();
@@ -182,10 +201,11 @@ export class SessionPty {
       this.removed = true;
       this.state = 'exited';
       this.notice(`\r\n\x1b[1;31m[coop: box ${this.box.name} is gone: its init process ended]\x1b[0m\r\n`);
-      this.endClients(code, signal);
+      this.endClients(code, signal, 'killed');
       this.onBoxGone?.();
       return;
     }
+    this.onExit?.(code, signal);
     if (this.restartNow) {
       this.restartNow = false;
       this.start();
@@ -193,7 +213,7 @@ export class SessionPty {
     }
     if (this.role === 'shell' || this.removed) {
       this.state = 'exited';
-      this.endClients(code, signal);
+      this.endClients(code, signal, this.removed ? this.removedAs : 'exited');
       if (this.role === 'shell') this.onGone?.();
       return;
     }
@@ -202,7 +222,8 @@ export class SessionPty {
     if (!this.autoRestart || this.fastExits >= CRASH_LOOP_EXITS) {
       if (this.autoRestart) this.notice(crashLoopNotice(this.fastExits, FAST_EXIT_MS));
       this.state = this.autoRestart ? 'stopped' : 'exited';
-      this.endClients(code, signal);
+      this.endClients(code, signal, this.autoRestart ? 'crash_loop' : 'exited');
+      if (this.autoRestart) this.onStopped?.();
       return;
     }
     this.notice(restartingNotice(this.restartDelayMs));
@@ -217,9 +238,10 @@ export class SessionPty {
   /** Subscribes the client and replays the scrollback, in one turn: nothing lost, nothing twice. */
   attach(client: PtyClient, replayLines?: number): void {
     client.stream.send(replayLines === undefined ? this.ring.snapshot() : this.ring.tailLines(replayLines));
+    client.stream.control({ type: 'replayed' });
     if (this.state === 'exited' || this.state === 'stopped') {
       const e = this.lastExit ?? { code: null, signal: null };
-      client.stream.control({ type: 'pty_exited', code: e.code, signal: e.signal });
+      client.stream.control({ type: 'pty_exited', code: e.code, signal: e.signal, reason: this.stopReason ?? 'exited' });
       client.stream.close();
       return;
     }
@@ -291,17 +313,18 @@ export class SessionPty {
   }
 
   /**
-   * Ends the PTY for good: clients are told the PTY ended. The helper hangs up the terminal
-   * (and ends the process after its own grace time); one that is still there well after
-   * that — stuck on a terminal nobody reads — is killed, as it is at once when the whole
-   * box goes (`now`).
+   * Ends the PTY for good: clients are told the PTY ended (`reason` killed: with its box).
+   * The helper hangs up the terminal (and ends the process after its own grace time); one
+   * that is still there well after that — stuck on a terminal nobody reads — is killed, as
+   * it is at once when the whole box goes (`now`).
    */
-  remove(now = false): void {
+  remove(now = false, reason: ExitReason = 'exited'): void {
     this.removed = true;
+    this.removedAs = reason;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     const proc = this.proc;
-    if (!proc) return this.endClients(this.lastExit?.code ?? null, this.lastExit?.signal ?? null);
+    if (!proc) return this.endClients(this.lastExit?.code ?? null, this.lastExit?.signal ?? null, reason);
     // Hung up as a real terminal is: its master closes.
     this.terminal?.close();
     this.terminal = null;
@@ -310,6 +333,13 @@ export class SessionPty {
     setTimeout(() => {
       if (proc.child.exitCode === null && proc.child.signalCode === null) proc.kill('SIGKILL');
     }, HELPER_HANGUP_MS).unref();
+  }
+
+  /** An agent a crash loop had stopped before a daemon takeover: stays stopped until `coop restart`. */
+  keepStopped(): void {
+    this.state = 'stopped';
+    this.stopReason = 'crash_loop';
+    this.notice('\x1b[1;31m[coop: the agent was stopped after a crash loop (before the daemon restarted); `coop restart` starts it again]\x1b[0m\r\n');
   }
 
   /** Tells every client the daemon is going away (the process stays, in its box). */

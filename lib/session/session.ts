@@ -1,14 +1,15 @@
 // A session: one box and its PTYs — 0 the agent, 1.. shells (SPEC §7).
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, posix, relative } from 'node:path';
 import { redactConfig } from '../config/load.js';
 import { parseMountEntry } from '../config/mounts.js';
 import { parseSequence } from '../config/sequence.js';
 import type { CoopConfig } from '../config/types.js';
 import { CoopError } from '../errors.js';
-import type { LsRow } from '../ipc/messages.js';
+import { PLAIN_READY, type LsRow } from '../ipc/messages.js';
 import type { StreamSide } from '../ipc/server.js';
 import { adoptBox, createBox, isRunning, killBox, readBoxRecord, type Box } from '../sandbox/box.js';
+import { boxEnv } from '../sandbox/env.js';
 import { sessionPaths } from '../paths.js';
 import { PtyClient, type ClientKind } from './client.js';
 import { SessionPty } from './pty.js';
@@ -34,10 +35,36 @@ interface SessionRecord {
 
 const agentArgv = (c: CoopConfig) => [...(c.sandbox.agent ?? []), ...c.sandbox.args];
 
+/** The agent's TERM: [env] TERM, else xterm-256color (not the TERM of whoever created the box). */
+const agentTerm = (c: CoopConfig) => c.env.TERM || 'xterm-256color';
+
+/** Operational events of a session, for the daemon's log (never terminal content or env values). */
+export type SessionLog = (event: string, fields: Record<string, string | number | boolean | null | undefined>) => void;
+
+/** Settings that only a new box applies (`coop restart --box`). */
+function needsNewBox(before: CoopConfig, after: CoopConfig): string[] {
+  const keys: [string, (c: CoopConfig) => unknown][] = [
+    ['sandbox.image', (c) => c.sandbox.image], ['sandbox.mounts', (c) => c.sandbox.mounts], ['sandbox.user', (c) => c.sandbox.user],
+    ['sandbox.hostname', (c) => c.sandbox.hostname], ['sandbox.seccomp', (c) => c.sandbox.seccomp], ['sandbox.tmpfs_size', (c) => c.sandbox.tmpfs_size],
+    ['sandbox.memory', (c) => c.sandbox.memory], ['sandbox.pids', (c) => c.sandbox.pids], ['workspace', (c) => c.workspace],
+    ['network', (c) => c.network], ['session.persist', (c) => c.session.persist],
+  ];
+  if (after.sandbox.image !== 'host' && !after.sandbox.image.startsWith('dir:')) {
+    keys.push(['sandbox.setup', (c) => c.sandbox.setup], ['sandbox.packages', (c) => c.sandbox.packages]);
+  }
+  return keys.filter(([, get]) => JSON.stringify(get(before)) !== JSON.stringify(get(after))).map(([k]) => k);
+}
+
+/** The command line that makes a `plain` shell's terminal quiet (no echo, no CRLF), says so, then runs argv. */
+const plainArgv = (argv: string[]) => [
+  '/bin/sh', '-c', `stty -echo -onlcr 2>/dev/null; printf '${PLAIN_READY.replace('\x1b', '\\033').replace('\x07', '\\007')}'; exec "$@"`, 'sh', ...argv,
+];
+
 export class Session {
   readonly ptys = new Map<number, SessionPty>();
   private nextId = 1;
   stopping = false;
+  private log: SessionLog = () => {};
   /** Called once when a PTY found the box's init gone. */
   onBoxGone: (() => void) | null = null;
 
@@ -47,13 +74,23 @@ export class Session {
     private readonly term: string,
   ) {}
 
+  /** Marks the agent stopped by a crash loop, so that a daemon taking the box over keeps it stopped. */
+  private get stoppedMark(): string {
+    return join(this.box.paths.dir, 'agent-stopped');
+  }
+
+  private saveRecord(): void {
+    const record: SessionRecord = { config: redactConfig(this.config), term: this.term };
+    writeFileSync(join(this.box.paths.dir, 'session.json'), JSON.stringify(record, null, 2) + '\n', { mode: 0o600 });
+  }
+
   get name(): string {
     return this.box.name;
   }
 
   /** Creates the box and starts the agent on PTY 0. */
   static async create(opts: {
-    name: string; config: CoopConfig; coopHome: string; term: string; cols: number; rows: number; graceMs?: number;
+    name: string; config: CoopConfig; coopHome: string; term: string; cols: number; rows: number; graceMs?: number; log?: SessionLog;
   }): Promise<Session> {
     const agent = agentArgv(opts.config);
     if (!opts.config.sandbox.agent) throw new CoopError('CONFIG_INVALID', 'no agent configured (sandbox.agent)');
@@ -62,8 +99,8 @@ export class Session {
       config: opts.config, name: opts.name, mounts, coopHome: opts.coopHome, callerEnv: { TERM: opts.term }, graceMs: opts.graceMs,
     });
     const s = new Session(box, opts.config, opts.term);
-    const record: SessionRecord = { config: redactConfig(opts.config), term: opts.term };
-    writeFileSync(join(box.paths.dir, 'session.json'), JSON.stringify(record, null, 2) + '\n', { mode: 0o600 });
+    if (opts.log) s.log = opts.log;
+    s.saveRecord();
     s.startAgent(agent, opts.cols, opts.rows);
     return s;
   }
@@ -73,7 +110,7 @@ export class Session {
    * PTY survived; the agent is started again in it. Throws a CoopError saying what is
    * missing when the box cannot be taken over.
    */
-  static adopt(coopHome: string, name: string): Session {
+  static adopt(coopHome: string, name: string, log?: SessionLog): Session {
     const paths = sessionPaths(coopHome, name);
     const rec = readBoxRecord(paths);
     const box = rec && adoptBox(rec);
@@ -86,21 +123,28 @@ export class Session {
       throw new CoopError('SANDBOX_FAILED', `its session record ${join(paths.dir, 'session.json')} is unreadable`);
     }
     const s = new Session(box, saved.config, saved.term);
-    s.startAgent(agentArgv(saved.config), 80, 24);
+    if (log) s.log = log;
+    s.startAgent(agentArgv(saved.config), 80, 24, existsSync(s.stoppedMark));
     return s;
   }
 
-  private startAgent(argv: string[], cols: number, rows: number): void {
+  private startAgent(argv: string[], cols: number, rows: number, stopped = false): void {
     const p = new SessionPty(
       {
-        id: AGENT_PTY, role: 'agent', argv, label: argv.join(' '), term: this.term, cols, rows,
+        id: AGENT_PTY, role: 'agent', argv, label: argv.join(' '), term: agentTerm(this.config), cols, rows,
         autoRestart: this.config.session.auto_restart, restartDelayMs: this.config.session.restart_delay_ms,
       },
       this.box,
     );
+    p.onExit = (code, signal) => this.log('agent-exited', { session: this.name, ...(signal ? { signal } : { code }) });
+    p.onStopped = () => {
+      this.log('agent-stopped', { session: this.name, reason: 'crash loop' });
+      writeFileSync(this.stoppedMark, '', { mode: 0o600 });
+    };
     p.onBoxGone = () => this.boxGone();
     this.ptys.set(AGENT_PTY, p);
-    p.start();
+    if (stopped) p.keepStopped();
+    else p.start();
   }
 
   /** True while the box's init lives. */
@@ -120,16 +164,30 @@ export class Session {
     return p;
   }
 
-  /** A shell PTY: a live one with the same command unless `fresh`, else a new one. */
-  shell(opts: { command?: string; fresh?: boolean; cols: number; rows: number; term?: string }): SessionPty {
+  /** The box path of a host directory: inside the workspace, its place there; else the workspace. */
+  boxPathOf(hostDir: string | undefined): string {
+    const ws = this.box.workspace;
+    if (!hostDir) return ws.path;
+    const rel = relative(ws.host, hostDir);
+    if (rel.startsWith('..') || rel.startsWith('/')) return ws.path;
+    return rel ? posix.join(ws.path, ...rel.split('/')) : ws.path;
+  }
+
+  /**
+   * A shell PTY: a live one with the same command and directory unless `fresh` (or `plain`),
+   * else a new one. `cwd` is the caller's host directory; `plain`: see ShellRequest.plain.
+   */
+  shell(opts: { command?: string; fresh?: boolean; cols: number; rows: number; term?: string; cwd?: string; plain?: boolean }): SessionPty {
     const label = opts.command ?? this.box.shell;
-    if (!opts.fresh) {
-      for (const p of this.ptys.values()) if (p.role === 'shell' && p.label === label && p.state === 'running') return p;
+    const cwd = this.boxPathOf(opts.cwd);
+    if (!opts.fresh && !opts.plain) {
+      for (const p of this.ptys.values()) if (p.role === 'shell' && p.label === label && p.state === 'running' && (p.cwd ?? this.box.workspace.path) === cwd) return p;
     }
     const id = this.nextId++;
-    const argv = opts.command ? ['/bin/sh', '-c', opts.command] : [this.box.shell];
+    const inner = opts.command ? ['/bin/sh', '-c', opts.command] : [this.box.shell];
+    const argv = opts.plain ? plainArgv(inner) : inner;
     const p = new SessionPty(
-      { id, role: 'shell', argv, label, term: opts.term ?? this.term, cols: opts.cols, rows: opts.rows, autoRestart: false, restartDelayMs: 0 },
+      { id, role: 'shell', argv, label, term: opts.term ?? this.term, cols: opts.cols, rows: opts.rows, cwd, autoRestart: false, restartDelayMs: 0 },
       this.box,
     );
     p.onGone = () => this.ptys.delete(id);
@@ -163,19 +221,40 @@ export class Session {
     p.attach(client, opts.replayLines);
   }
 
-  /** Restarts a PTY; for the agent, with a freshly loaded configuration when given. */
-  restart(id: number, config?: CoopConfig): void {
+  /**
+   * Restarts a PTY; for the agent, with a freshly loaded configuration when given: its
+   * command and [env] apply to the restarted agent (and later shells). Returns the changed
+   * settings that only a new box applies.
+   */
+  restart(id: number, config?: CoopConfig): string[] {
     const p = this.getPty(id);
+    if (id === AGENT_PTY) rmSync(this.stoppedMark, { force: true });
     if (config && id === AGENT_PTY) {
+      const pending = needsNewBox(this.config, config);
+      this.applyEnv(config);
       this.config = config;
+      this.saveRecord();
       p.autoRestart = config.session.auto_restart;
       p.restartDelayMs = config.session.restart_delay_ms;
       const argv = agentArgv(config);
       if (argv.length) p.restart(argv, argv.join(' '));
       else p.restart();
-      return;
+      return pending;
     }
     p.restart();
+    return [];
+  }
+
+  /** The box environment with the new configuration's [env] instead of the old one's. */
+  private applyEnv(config: CoopConfig): void {
+    const env = this.box.env;
+    const lang = this.config.env.LANG === undefined ? env.LANG : undefined;
+    const fresh = boxEnv({
+      user: this.box.user, home: this.box.home, shell: this.box.shell, term: env.TERM, lang, session: this.name,
+      workspaceHost: this.box.workspace.host, created: this.box.created, extra: config.env,
+    });
+    for (const k of Object.keys(env)) delete env[k];
+    Object.assign(env, fresh);
   }
 
   killPty(id: number): void {
@@ -205,7 +284,7 @@ export class Session {
   /** Ends every process of the box and removes its layers (persist directories stay). */
   async kill(force: boolean): Promise<void> {
     this.stopping = true;
-    for (const p of this.ptys.values()) p.remove(force);
+    for (const p of this.ptys.values()) p.remove(force, 'killed');
     await killBox(this.box, { force });
   }
 

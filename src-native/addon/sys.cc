@@ -48,6 +48,12 @@ static Napi::Value Flock(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(env, true);
 }
 
+// SO_PEERCRED of a connected Unix socket; false with errno set on failure.
+static bool GetPeerCred(int fd, struct ucred* cred) {
+  socklen_t len = sizeof(*cred);
+  return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, cred, &len) == 0;
+}
+
 // peerCred(fd) -> {pid, uid, gid} of the process at the other end of a Unix socket.
 // isatty(fd) -> whether fd is a terminal.
 static Napi::Value IsATTY(const Napi::CallbackInfo& info) {
@@ -58,9 +64,7 @@ static Napi::Value PeerCred(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = info[0].As<Napi::Number>().Int32Value();
   struct ucred cred;
-  socklen_t len = sizeof(cred);
-  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
-    return ThrowErrno(env, errno, "getsockopt(SO_PEERCRED)");
+  if (!GetPeerCred(fd, &cred)) return ThrowErrno(env, errno, "getsockopt(SO_PEERCRED)");
   Napi::Object out = Napi::Object::New(env);
   out.Set("pid", Napi::Number::New(env, cred.pid));
   out.Set("uid", Napi::Number::New(env, cred.uid));
@@ -80,9 +84,7 @@ static Napi::Value PeerUserNs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = info[0].As<Napi::Number>().Int32Value();
   struct ucred cred;
-  socklen_t len = sizeof(cred);
-  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
-    return ThrowErrno(env, errno, "getsockopt(SO_PEERCRED)");
+  if (!GetPeerCred(fd, &cred)) return ThrowErrno(env, errno, "getsockopt(SO_PEERCRED)");
   if (cred.pid <= 0) return ThrowErrno(env, ESRCH, "getsockopt(SO_PEERCRED)");
   int pidfd = -1;
   socklen_t pidlen = sizeof(pidfd);

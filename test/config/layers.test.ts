@@ -21,7 +21,7 @@ test('built-in defaults', () => {
   const { ws, g } = setup(null, null);
   const { config, projectFile } = loadConfig({ cwd: ws, globalPath: g, env: {} });
   assert.is(projectFile, null);
-  assert.equal(config.sandbox, { image: 'host', agent: null, args: [], shell: 'bash', user: 'coop', hostname: '', setup: [], packages: {}, mounts: [], seccomp: 'default', tmpfs_size: '1g', memory: '', pids: 0 });
+  assert.equal(config.sandbox, { image: 'host', agent: null, args: [], shell: 'bash', user: 'coop', hostname: '', setup: [], packages: {}, mounts: [], seccomp: 'default', tmpfs_size: '1g', memory: '', pids: 0, ca_certs: '' });
   assert.equal(config.workspace, { mount: ws, path: '/workspace' });
   assert.equal(config.network, { mode: 'host', ports: [] });
   assert.equal(config.session, { persist: [], auto_restart: true, restart_delay_ms: 1000 });

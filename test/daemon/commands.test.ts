@@ -52,7 +52,7 @@ test('status --json names the box of the directory; system status the daemon', a
 test('system shutdown leaves the box running; the next command takes it over', async () => {
   const before = JSON.parse((await t.cli(['ls', '--json'])).stdout)[0].pid;
   const r = await t.cli(['system', 'shutdown']);
-  assert.match(r.stdout, /boxes keep running/);
+  assert.match(r.stdout, /1 box keeps running/);
   const down = await t.cli(['system', 'status']);
   assert.match(down.stdout, /not running/);
   const after = JSON.parse((await t.cli(['ls', '--json'])).stdout);

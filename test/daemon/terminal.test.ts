@@ -72,7 +72,7 @@ test('coop shell: a shell in the same box sees the agent\'s files and processes'
   assert.match(s, /^42$/m);
   assert.match(s, /^[2-9]$/m, s); // the agent's sh and this shell
   tmux.type('exit', true, ':0');
-  await tmux.waitFor(/\[detached\]/, ':0');
+  await tmux.waitFor(/\[shell exited \(code 0\)\]/, ':0');
 });
 
 test('coop logs -n 5 and logs -f', async () => {
@@ -111,7 +111,7 @@ test('a daemon that dies or a SIGTERM to the client: the terminal is restored an
   tmux.type("printf '\\033[?1049h\\033[?25lFULL-SCREEN'", true, ':0'); // what a full-screen agent leaves on
   await tmux.waitFor(/FULL-SCREEN/, ':0');
   process.kill(t.daemonPid()!, 'SIGKILL');
-  await tmux.waitFor(/\[detached\]/, ':0');
+  await tmux.waitFor(/\[daemon lost — coop attach to reconnect\]/, ':0');
   await restored();
   tmux.type(`clear; ${coopCmd} attach`, true, ':0'); // a new daemon takes the box over
   await tmux.waitFor(/^# ?$/m, ':0');
@@ -120,7 +120,7 @@ test('a daemon that dies or a SIGTERM to the client: the terminal is restored an
   const shell = tmux.tmux('display', '-p', '-t', ':0', '#{pane_pid}').trim();
   const client = Number(execFileSync('pgrep', ['-P', shell], { encoding: 'utf8' }).trim().split('\n')[0]);
   process.kill(client, 'SIGTERM');
-  await tmux.waitFor(/\[detached\]/, ':0');
+  await tmux.waitFor(/\[detached: SIGTERM\]/, ':0');
   await restored();
 });
 

@@ -8,7 +8,7 @@ type Overrides = Omit<{
 export function testConfig(workspace: string, o: Overrides = {}): CoopConfig {
   return {
     sandbox: {
-      image: 'host', agent: null, args: [], shell: 'sh', user: 'coop', hostname: '', setup: [], packages: {}, mounts: [], seccomp: 'default', tmpfs_size: '1g', memory: '', pids: 0,
+      image: 'host', agent: null, args: [], shell: 'sh', user: 'coop', hostname: '', setup: [], packages: {}, mounts: [], seccomp: 'default', tmpfs_size: '1g', memory: '', pids: 0, ca_certs: '',
       ...o.sandbox,
     },
     workspace: { mount: workspace, path: '/workspace', ...o.workspace },

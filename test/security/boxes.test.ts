@@ -10,6 +10,7 @@ import * as assert from 'uvu/assert';
 import { createBox } from '../../lib/sandbox/box.js';
 import { sessionPaths } from '../../lib/paths.js';
 import { alive, Output, sleep, TestCoop } from '../helpers/daemon.js';
+import { trustProject } from '../helpers/trust.js';
 
 const coops: TestCoop[] = [];
 const fresh = (toml: string) => {
@@ -65,6 +66,7 @@ test('a create that fails (a bad mount) removes only what it made: persist data 
   // Binding a file over /etc fails inside the helper, after the box's directories exist.
   writeFileSync(join(t.workspace, 'afile'), 'x\n');
   writeFileSync(join(t.workspace, 'coop.toml'), TOML.replace('mounts = ["keepvol:/srv/vol"]', 'mounts = ["keepvol:/srv/vol", "./afile:/etc"]'));
+  trustProject(t.workspace); // the test changed it
   const r = await t.cli(['-d']);
   assert.is(r.code, 1, r.stderr);
   assert.match(r.stderr, /Not a directory/);
@@ -72,6 +74,7 @@ test('a create that fails (a bad mount) removes only what it made: persist data 
   layersGone(t, name);
   // Fixed, the box comes back with its data.
   writeFileSync(join(t.workspace, 'coop.toml'), TOML);
+  trustProject(t.workspace);
   assert.is((await t.cli(['-d'])).code, 0);
   const out = await inBox(t, name, 'cat ~/.keep/data /srv/vol/data');
   assert.match(out, /persist-data\r?\nvolume-data/);

@@ -180,7 +180,9 @@ export class HelperProcess {
       statusEnded();
       exited();
     }
-    this.outcome = Promise.all([socketClosed, processExited]).then(() => {
+    // One more turn of the event loop: output that was waiting in a pipe together with the
+    // exit (both ready in the same poll) has been read by then, as with child_process.
+    this.outcome = Promise.all([socketClosed, processExited]).then(() => new Promise<void>((r) => setImmediate(r))).then(() => {
       failReady(outcome.error ?? new Error('the box ended before it was ready'));
       return outcome;
     });

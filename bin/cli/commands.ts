@@ -274,10 +274,11 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     path: ['build'],
-    usage: 'build [--no-cache] [-w DIR] [--insecure-registry HOST]',
+    usage: 'build [--no-cache] [--verify] [-w DIR] [--insecure-registry HOST]',
     describe: 'Build the rootfs of sandbox.image with packages and setup (done by `coop` when needed)',
     options: [
       { name: 'no-cache', type: 'boolean', describe: 'Download and build again, ignoring cached layers' },
+      { name: 'verify', type: 'boolean', describe: 'Hash every cached layer again (otherwise only layers changed since they were verified)' },
       { name: 'workspace', alias: 'w', type: 'string', placeholder: 'DIR', describe: 'Workspace directory (default: the project of the current directory)' },
       { name: 'insecure-registry', type: 'string', placeholder: 'HOST', describe: 'Allow plain http to this registry (loopback ones always may)' },
     ],

@@ -216,7 +216,7 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     path: ['serve'],
-    usage: 'serve [-p 8888] [-H 127.0.0.1] [--token T] [--no-qr] [--stop] [--export DIR]',
+    usage: 'serve [-p PORT] [-H HOST] [--token T] [--no-qr] [--stop] [--export DIR]',
     describe: 'Serve the web UI from the daemon (a browser terminal for every box; a token is always required)',
     options: [
       { name: 'port', alias: 'p', type: 'number', placeholder: 'PORT', describe: 'TCP port (default 8888; 0 picks a free one)' },
@@ -247,7 +247,7 @@ export const COMMANDS: CommandSpec[] = [
     ],
     examples: [
       ['coop serve && coop tunnel', 'The connect page from this machine\'s web server'],
-      ['coop tunnel --page https://you.example.org/coop/connect', 'The page on a static host (written by `coop serve --export DIR`)'],
+      ['coop tunnel --page URL', 'The connect page at URL, on your static host (written by coop serve --export DIR)'],
       ['coop tunnel --no-stun --timeout 60', 'Same network only, give up after a minute'],
     ],
     load: async () => (await import('../commands/tunnel.js')).tunnelCommand,

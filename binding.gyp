@@ -6,7 +6,9 @@
         "src-native/addon/addon.cc",
         "src-native/addon/sys.cc",
         "src-native/addon/ring.cc",
-        "src-native/addon/filter.cc"
+        "src-native/addon/filter.cc",
+        "src-native/addon/spawn.cc",
+        "src-native/addon/terminal.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "src-native"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_CPP_EXCEPTIONS"],
@@ -25,6 +27,7 @@
         "src-native/helper/process.cc",
         "src-native/helper/init.cc",
         "src-native/helper/terminal.cc",
+        "src-native/helper/handover.cc",
         "src-native/helper/supervise.cc",
         "src-native/helper/spawn.cc",
         "src-native/helper/create.cc",

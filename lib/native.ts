@@ -18,8 +18,51 @@ export interface NativeAddon {
   peerUserNs(fd: number): { ns: string; pinned: boolean };
   /** Creates an overlayfs whiteout (char device 0/0) at path. */
   mknodWhiteout(path: string): void;
+  /** isatty(3): cheaper than node:tty, which loads net and streams. */
+  isatty(fd: number): boolean;
   ScrollbackRing: new (capacity?: number) => NativeRing;
   InputFilter: new (ctrlCDebounceMs: number, sequences: Buffer[]) => NativeFilter;
+  /** src-native/addon/spawn.cc: starts coop-helper with posix_spawn and watches it. */
+  spawnHelper(
+    opts: HelperSpawn,
+    onStatus: (chunk: Buffer | null, fds: number[]) => void,
+    onExit: (code: number | null, signal: number | null) => void,
+  ): NativeHelperChild;
+  /** src-native/addon/terminal.cc: serves a box terminal's master fd (taking it over). */
+  BoxTerminal: new (fd: number, onData: (b: Buffer) => void, onEnd: () => void, onDrain: () => void) => NativeTerminal;
+}
+
+export interface HelperSpawn {
+  file: string;
+  /** argv[0] first. */
+  argv: string[];
+  /** "KEY=value" entries: the whole environment. */
+  env: string[];
+  /** Per slot: an fd of ours, -1 for /dev/null, -2 for a new pipe. */
+  stdio: [number, number, number];
+  /** Given to the child on fd 4 ("<length>\n" then the bytes); fd 3 is the status socket. */
+  plan: Buffer;
+  /** A new session (setsid). */
+  setsid: boolean;
+}
+
+export interface NativeHelperChild {
+  readonly pid: number;
+  /** Our end of each new pipe (stdin: the write end), else -1. */
+  readonly stdio: [number, number, number];
+  /** pidfd_send_signal; false once the child has been reaped. */
+  kill(signal: number): boolean;
+  /** Stops reading the status socket. */
+  close(): void;
+}
+
+export interface NativeTerminal {
+  /** False once 64 KiB of input wait: take no more until onDrain. */
+  write(data: Buffer): boolean;
+  resize(cols: number, rows: number): void;
+  /** Closes the master (the terminal hangs up when it was the last). */
+  close(): void;
+  readonly queued: number;
 }
 
 /** src-native/addon/ring.cc */

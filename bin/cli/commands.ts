@@ -216,7 +216,7 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     path: ['serve'],
-    usage: 'serve [-p 8888] [-H ADDR] [--token T] [--no-qr] [--stop] [--export DIR]',
+    usage: 'serve [-p PORT] [-H HOST] [--token T] [--no-qr] [--stop] [--export DIR]',
     describe: 'Serve the web UI from the daemon (a browser terminal for every box; a token is always required)',
     options: [
       { name: 'port', alias: 'p', type: 'number', placeholder: 'PORT', describe: 'TCP port (default 8888; 0 picks a free one)' },
@@ -247,7 +247,7 @@ export const COMMANDS: CommandSpec[] = [
     ],
     examples: [
       ['coop serve && coop tunnel', 'The connect page from this machine\'s web server'],
-      ['coop tunnel --page https://x.io/connect', 'The page on a static host (from `coop serve --export DIR`)'],
+      ['coop tunnel --page URL', 'The connect page at URL, on your static host (written by coop serve --export DIR)'],
       ['coop tunnel --no-stun --timeout 60', 'Same network only, give up after a minute'],
     ],
     load: async () => (await import('../commands/tunnel.js')).tunnelCommand,
@@ -274,10 +274,11 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     path: ['build'],
-    usage: 'build [--no-cache] [-w DIR] [--insecure-registry HOST]',
+    usage: 'build [--no-cache] [--verify] [-w DIR] [--insecure-registry HOST]',
     describe: 'Build the rootfs of sandbox.image with packages and setup (done by `coop` when needed)',
     options: [
       { name: 'no-cache', type: 'boolean', describe: 'Download and build again, ignoring cached layers' },
+      { name: 'verify', type: 'boolean', describe: 'Hash every cached layer again (otherwise only layers changed since they were verified)' },
       { name: 'workspace', alias: 'w', type: 'string', placeholder: 'DIR', describe: 'Workspace directory (default: the project of the current directory)' },
       { name: 'insecure-registry', type: 'string', placeholder: 'HOST', describe: 'Allow plain http to this registry (loopback ones always may)' },
     ],

@@ -1,8 +1,7 @@
 // The CLI: parse, then run the command's handler; errors become one line and an exit code.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isatty } from 'node:tty';
-import { packageRoot } from '../../lib/native.js';
+import { native, packageRoot } from '../../lib/native.js';
 import { COMMANDS } from './commands.js';
 import { reportError } from './output.js';
 import { parseArgv, type Parsed } from './parse.js';
@@ -38,7 +37,9 @@ export async function main(argv: string[]): Promise<number> {
     get stderr() {
       return process.stderr;
     },
-    color: isatty(2) && !process.env.NO_COLOR,
+    get color() {
+      return !process.env.NO_COLOR && native().isatty(2); // only once something is printed
+    },
     verbose: false,
     quiet: false,
   };

@@ -14,7 +14,7 @@ export const buildCommand: Handler = async (args, ctx) => {
   const { buildImage } = await import('../../lib/image/build.js');
   const r = await buildImage({
     config: loaded.config, coopHome: coopHome(ctx.env), baseDir: baseDir(loaded), noCache: args.opts['no-cache'] === true,
-    registry: { insecure: insecure(args) }, out: ctx.quiet ? null : ctx.stdout, progress: ctx.stderr, warn: (m) => printWarning(ctx, m),
+    verify: args.opts.verify === true, registry: { insecure: insecure(args) }, out: ctx.quiet ? null : ctx.stdout, progress: ctx.stderr, warn: (m) => printWarning(ctx, m),
   });
   if (!ctx.quiet) {
     ctx.stdout.write(`${r.cached ? 'Up to date' : 'Built'}: ${loaded.config.sandbox.image} (${r.digest.slice(0, 19)}) -> ${r.path}\n`);

@@ -1,8 +1,8 @@
 // coop run [--image X] [--network M] [--allow DOMAIN]... [-w DIR] [--] CMD...
 import { constants } from 'node:os';
-import { isatty } from 'node:tty';
 import { loadConfig } from '../../lib/config/load.js';
 import { parseMountEntry } from '../../lib/config/mounts.js';
+import { native } from '../../lib/native.js';
 import { withCaCerts } from '../../lib/sandbox/ca-certs.js';
 import { run, type RunResult } from '../../lib/sandbox/run.js';
 import { printError, printWarning } from '../cli/output.js';
@@ -29,7 +29,7 @@ export const runCommand: Handler = async (args, ctx: CliContext) => {
   const base = { cmd: args.rest, config, mounts, env: ctx.env };
 
   // On a terminal the command gets a terminal inside the box (never the user's own).
-  const terminal = isatty(0) && isatty(1);
+  const terminal = native().isatty(0) && native().isatty(1);
   const box = run({ ...base, stdio: 'inherit', terminal });
   const forward = (sig: NodeJS.Signals) => box.kill(sig);
   for (const sig of FORWARDED) process.on(sig, forward);

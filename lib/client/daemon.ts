@@ -1,7 +1,7 @@
 // Reaching the daemon, starting it when it is not there (SPEC §5): connect; on ENOENT or
 // ECONNREFUSED take $COOP_HOME/daemon.lock, try again, start the daemon detached and wait
 // up to 5 s for its socket. Ten clients started at once yield exactly one daemon.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CoopError } from '../errors.js';
@@ -9,6 +9,7 @@ import { native, packageRoot } from '../native.js';
 import { coopHome as defaultHome, daemonPaths } from '../paths.js';
 import { Connection } from './connection.js';
 import { checkCoopHome } from './safe-path.js';
+import { builtin } from '../lazy.js';
 
 /**
  * Where Client.connect finds the daemon: `coopHome` (default $COOP_HOME or ~/.coop), its
@@ -45,7 +46,7 @@ function startDaemon(home: string, socket: string, env: NodeJS.ProcessEnv): Chil
   const keep = ['PATH', 'HOME', 'USER', 'LOGNAME', 'LANG', 'TMPDIR', 'XDG_CONFIG_HOME', 'COOP_DAEMON_IDLE_MS'];
   const daemonEnv: Record<string, string> = { COOP_HOME: home, COOP_SOCKET: socket };
   for (const k of keep) if (env[k] !== undefined) daemonEnv[k] = env[k]!;
-  const child = spawn(process.execPath, [daemonEntry()], { detached: true, stdio: ['ignore', out, out], cwd: '/', env: daemonEnv });
+  const child = builtin('node:child_process').spawn(process.execPath, [daemonEntry()], { detached: true, stdio: ['ignore', out, out], cwd: '/', env: daemonEnv });
   child.unref();
   closeSync(out);
   return child;

@@ -4,8 +4,8 @@
 // group (user-private groups and umask 002, the Debian/Ubuntu default). Everything else
 // is another user's file, and another user's files are never read as configuration.
 import { closeSync, constants, fstatSync, openSync, readFileSync, realpathSync, statSync, type Stats } from 'node:fs';
-import { createHash } from 'node:crypto';
 import { dirname } from 'node:path';
+import { builtin } from '../lazy.js';
 
 export interface OwnFile {
   /** The exact content read (what is parsed and what is hashed: one read). */
@@ -104,7 +104,9 @@ export function readOwnFile(file: string, uid = process.geteuid?.() ?? 0): OwnRe
     const p = fileProblem(fstatSync(fd), uid);
     if (p) return fail(p);
     const bytes = readFileSync(fd);
-    return { ok: true, file: { text: bytes.toString('utf8'), sha256: createHash('sha256').update(bytes).digest('hex'), real } };
+    let sha256: string | undefined; // hashed when asked for (crypto is loaded only then)
+    const sum = () => (sha256 ??= builtin('node:crypto').createHash('sha256').update(bytes).digest('hex'));
+    return { ok: true, file: { text: bytes.toString('utf8'), get sha256() { return sum(); }, real } };
   } finally {
     closeSync(fd);
   }

@@ -2,12 +2,12 @@
 // the exact content the user trusted. $XDG_CONFIG_HOME/coop/trusted.json (default
 // ~/.config/coop/trusted.json), mode 0600, replaced atomically; read only when it is the
 // caller's own file.
-import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ConfigError } from './errors.js';
 import { readOwnFile } from './owner.js';
+import { builtin } from '../lazy.js';
 
 export interface TrustRecord {
   sha256: string;
@@ -64,7 +64,7 @@ export function updateStore(store: string, fn: (files: Record<string, TrustRecor
   }
   fn(files);
   mkdirSync(dirname(store), { recursive: true, mode: 0o700 });
-  const temp = `${store}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const temp = `${store}.${process.pid}.${builtin('node:crypto').randomBytes(4).toString('hex')}.tmp`;
   const fd = openSync(temp, 'wx', 0o600);
   try {
     writeSync(fd, `${JSON.stringify({ version: 1, files } satisfies StoreFile, null, 2)}\n`);

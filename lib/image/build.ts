@@ -33,6 +33,8 @@ export interface BuildOptions {
   baseDir: string;
   /** Download and build again even when cached. */
   noCache?: boolean;
+  /** Hash every cached blob again. */
+  verify?: boolean;
   registry?: RegistryOptions;
   /** Step headers and the steps' output. */
   out?: Writable | null;
@@ -87,6 +89,7 @@ async function unpack(resolved: ResolvedImage, dir: string, idmap: IdMapping, wa
   });
   let err = '';
   h.child.stderr?.on('data', (d) => (err += d));
+  await h.outputRead(); // (unpack-main starts nothing that could outlive it)
   const o = await h.outcome;
   if (o.error) throw o.error;
   if (o.exit?.code !== 0) throw new CoopError('IMAGE_FAILED', `unpacking the image failed: ${err.trim().split('\n').at(-1) ?? `exit ${o.exit?.code}`}`);
@@ -104,6 +107,7 @@ async function step(dir: string, coopHome: string, idmap: IdMapping, command: st
       tail = (tail + d.toString()).slice(-2000);
     });
   }
+  await h.outputRead();
   const o = await h.outcome;
   if (o.error && !o.exit) throw o.error;
   const code = o.exit?.code ?? null;
@@ -194,7 +198,7 @@ export async function buildImage(opts: BuildOptions): Promise<BuildResult> {
   if (!found) throw new CoopError('IMAGE_FAILED', `image "${opts.config.sandbox.image}" is used as it is; there is nothing to build`);
   const { recipe, source } = found;
   const warn = opts.warn ?? (() => {});
-  const resolved = await resolveImage(source, { coopHome: opts.coopHome, registry: opts.registry, noCache: opts.noCache, progress: opts.progress });
+  const resolved = await resolveImage(source, { coopHome: opts.coopHome, registry: opts.registry, noCache: opts.noCache, verify: opts.verify, progress: opts.progress });
   const hash = contentHash(resolved.digest, recipe);
   const target = join(rootfsDir(opts.coopHome), hash);
   const record = () => writeRecord(opts.coopHome, { ...recipe, hash, digest: resolved.digest, built: new Date().toISOString() });

@@ -1,8 +1,11 @@
 // The content-addressed blob cache ($COOP_HOME/cache/blobs/sha256/<hex>): a blob is written
 // to a temporary name while its digest is computed, and renamed into place only when the
-// digest matches — a cached blob is always a verified one.
+// digest matches — a cached blob is always a verified one. Next to it, <hex>.ok records the
+// file as it was when verified (size, inode, change time): while those still match, the blob
+// is not read and hashed again (any write to it changes its change time); `coop build
+// --verify` hashes every blob regardless.
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync, createReadStream } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, createReadStream, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { Transform } from 'node:stream';
@@ -24,17 +27,30 @@ export class BlobCache {
     return existsSync(this.path(digest));
   }
 
-  /** True when the cached blob is there and still matches its digest; a damaged one is removed. */
-  async verify(digest: string): Promise<boolean> {
-    if (!this.has(digest)) return false;
+  /**
+   * True when the cached blob is there and still matches its digest (and `size`, when known);
+   * a damaged one is removed. Hashed only when it changed since it was last verified, or `full`.
+   */
+  async verify(digest: string, size?: number, full = false): Promise<boolean> {
+    const file = this.path(digest);
+    const seen = stamp(file);
+    if (seen === null) return false;
+    if (size !== undefined && Number(seen.split(' ')[0]) !== size) return this.drop(digest);
+    if (!full && readStamp(file) === seen) return true;
     let got: string;
     try {
-      got = await sha256File(this.path(digest));
+      got = await sha256File(file);
     } catch {
       return false;
     }
-    if (got === digest) return true;
+    if (got !== digest) return this.drop(digest);
+    writeStamp(file, seen);
+    return true;
+  }
+
+  private drop(digest: string): false {
     rmSync(this.path(digest), { force: true });
+    rmSync(`${this.path(digest)}.ok`, { force: true });
     return false;
   }
 
@@ -67,11 +83,40 @@ export class BlobCache {
       if (got !== digest) throw new CoopError('IMAGE_FAILED', `blob ${digest}: content does not match its digest (got ${got})`);
       if (size !== undefined && total !== size) throw new CoopError('IMAGE_FAILED', `blob ${digest}: ${total} bytes, its descriptor says ${size}`);
       renameSync(tmp, this.path(digest));
+      const seen = stamp(this.path(digest));
+      if (seen) writeStamp(this.path(digest), seen);
     } catch (e) {
       rmSync(tmp, { force: true });
       throw e;
     }
     return this.path(digest);
+  }
+}
+
+/** What identifies a file's current content cheaply: size, inode, change time (ns); null if absent. */
+function stamp(file: string): string | null {
+  try {
+    const st = statSync(file, { bigint: true });
+    return st.isFile() ? `${st.size} ${st.ino} ${st.ctimeNs}` : null;
+  } catch {
+    return null;
+  }
+}
+
+function readStamp(file: string): string | null {
+  try {
+    return readFileSync(`${file}.ok`, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+function writeStamp(file: string, seen: string): void {
+  try {
+    writeFileSync(`${file}.ok.tmp`, seen, { mode: 0o600 });
+    renameSync(`${file}.ok.tmp`, `${file}.ok`);
+  } catch {
+    // not recorded: it is hashed again next time
   }
 }
 

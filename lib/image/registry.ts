@@ -1,9 +1,10 @@
 // A client of the OCI distribution API (SPEC §3): /v2/ over https (http only for loopback
 // registries or --insecure-registry), auth challenges, manifests and blobs, retries of
 // transient failures, and one-line errors for what a user can act on.
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { CoopError } from '../errors.js';
 import { basicHeader, loadCredentials, parseChallenge, type Credentials } from './auth.js';
+import { HttpError, httpGet, type HttpResponse } from './http.js';
 
 export const MEDIA = {
   ociIndex: 'application/vnd.oci.image.index.v1+json',
@@ -50,7 +51,7 @@ export class Registry {
   }
 
   /** A GET with auth and retries; the response is ok (2xx) or a CoopError is thrown. */
-  async get(path: string, accept?: string): Promise<Response> {
+  async get(path: string, accept?: string): Promise<HttpResponse> {
     const url = `${this.base}/v2/${this.repository}/${path}`;
     const attempts = this.opts.attempts ?? 4;
     let authed = false;
@@ -59,21 +60,20 @@ export class Registry {
       if (accept) headers.accept = accept;
       if (this.token) headers.authorization = `Bearer ${this.token}`;
       else if (this.basic) headers.authorization = this.basic;
-      let res: Response;
+      let res: HttpResponse;
       try {
-        res = await fetch(url, { headers, redirect: 'follow' });
+        res = await httpGet(url, headers);
       } catch (e) {
         if (attempt < attempts) {
           await backoff(attempt);
           continue;
         }
-        const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-        throw new CoopError('IMAGE_FAILED', `cannot reach ${this.base}: ${cause?.code ?? cause?.message ?? (e as Error).message}`);
+        throw new CoopError('IMAGE_FAILED', `cannot reach ${this.base}: ${e instanceof HttpError ? e.code : (e as Error).message}`);
       }
       if (res.status === 401 && !authed) {
         authed = true;
-        await res.body?.cancel();
-        await this.authenticate(res.headers.get('www-authenticate'));
+        res.discard();
+        await this.authenticate(res.header('www-authenticate'));
         continue;
       }
       if (res.ok) return res;
@@ -109,14 +109,19 @@ export class Registry {
     if (c.params.service) u.searchParams.set('service', c.params.service);
     u.searchParams.set('scope', c.params.scope ?? `repository:${this.repository}:pull`);
     const headers: Record<string, string> = this.credentials ? { authorization: basicHeader(this.credentials) } : {};
-    let res: Response;
+    let res: HttpResponse;
     try {
-      res = await fetch(u, { headers });
+      res = await httpGet(u, headers);
     } catch (e) {
       throw new CoopError('IMAGE_FAILED', `cannot reach the token service ${u.origin}: ${(e as Error).message}`);
     }
     if (!res.ok) throw this.failure(res.status === 429 ? 429 : 401, await registryError(res), 'token');
-    const body = (await res.json()) as { token?: string; access_token?: string };
+    let body: { token?: string; access_token?: string };
+    try {
+      body = JSON.parse((await res.buffer(1024 * 1024)).toString('utf8')) as typeof body;
+    } catch {
+      body = {};
+    }
     this.token = body.token ?? body.access_token ?? null;
     if (!this.token) throw new CoopError('IMAGE_FAILED', `${this.registry}: the token service gave no token`);
   }
@@ -124,17 +129,20 @@ export class Registry {
   /** A manifest or index by tag or digest: its bytes and media type. */
   async manifest(reference: string): Promise<{ body: Buffer; mediaType: string }> {
     const res = await this.get(`manifests/${reference}`, MANIFEST_ACCEPT);
-    const body = Buffer.from(await res.arrayBuffer());
-    if (body.length > 4 * 1024 * 1024) throw new CoopError('IMAGE_FAILED', `${this.what(`manifests/${reference}`)}: manifest larger than 4 MiB`);
-    const mediaType = (res.headers.get('content-type') ?? '').split(';')[0]!.trim();
+    let body: Buffer;
+    try {
+      body = await res.buffer(4 * 1024 * 1024);
+    } catch (e) {
+      if (e instanceof HttpError && e.code === 'E2BIG') throw new CoopError('IMAGE_FAILED', `${this.what(`manifests/${reference}`)}: manifest larger than 4 MiB`);
+      throw new CoopError('IMAGE_FAILED', `${this.what(`manifests/${reference}`)}: ${(e as Error).message}`);
+    }
+    const mediaType = (res.header('content-type') ?? '').split(';')[0]!.trim();
     return { body, mediaType };
   }
 
   /** A blob's bytes as a stream. */
   async blob(digest: string): Promise<Readable> {
-    const res = await this.get(`blobs/${digest}`);
-    if (!res.body) throw new CoopError('IMAGE_FAILED', `blob ${digest}: empty response`);
-    return Readable.fromWeb(res.body as never);
+    return (await this.get(`blobs/${digest}`)).body;
   }
 
   /**
@@ -162,9 +170,9 @@ export class Registry {
 
 const backoff = (attempt: number) => new Promise((r) => setTimeout(r, 250 * 2 ** (attempt - 1)));
 
-async function registryError(res: Response): Promise<{ code: string; message: string }> {
+async function registryError(res: HttpResponse): Promise<{ code: string; message: string }> {
   try {
-    const j = (await res.json()) as { errors?: { code?: string; message?: string }[] };
+    const j = JSON.parse((await res.buffer(1024 * 1024)).toString('utf8')) as { errors?: { code?: string; message?: string }[] };
     const e = j.errors?.[0];
     return { code: e?.code ?? '', message: e?.message ?? '' };
   } catch {

@@ -1,7 +1,6 @@
 // Built rootfs directories ($COOP_HOME/rootfs/<content hash>) and the records that map a
 // recipe — the image as written in coop.toml, `packages` and `setup` — to the one built
 // for it ($COOP_HOME/images/<recipe hash>.json), so a box finds its rootfs without the network.
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SandboxSection } from '../config/types.js';
@@ -9,6 +8,7 @@ import { CoopError } from '../errors.js';
 import { rootfsDir } from '../paths.js';
 import { formatReference } from './reference.js';
 import { parseImageSource, type ImageSource } from './source.js';
+import { builtin } from '../lazy.js';
 
 export interface Recipe {
   /** The image source, local paths made absolute. */
@@ -25,7 +25,7 @@ export interface BuildRecord extends Recipe {
   built: string;
 }
 
-const sha = (v: unknown) => createHash('sha256').update(JSON.stringify(v)).digest('hex');
+const sha = (v: unknown) => builtin('node:crypto').createHash('sha256').update(JSON.stringify(v)).digest('hex');
 
 export const recipeKey = (r: Recipe) => sha({ v: 1, image: r.image, packages: r.packages, setup: r.setup });
 export const contentHash = (digest: string, r: Recipe) => sha({ v: 1, digest, packages: r.packages, setup: r.setup });

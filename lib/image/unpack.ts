@@ -9,9 +9,9 @@ import {
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
 import { CoopError } from '../errors.js';
 import { readTar, type TarEntry } from './tar.js';
+import { builtin } from '../lazy.js';
 
 export interface UnpackStats {
   entries: number;
@@ -52,9 +52,19 @@ class InRoot {
 
   constructor(readonly root: string) {}
 
-  /** Forget what is known (after a removal or a new symlink changed the tree). */
-  forget(): void {
-    this.dirs.clear();
+  /**
+   * Forgets what is known at and below the host path `at` (a removal or a new symlink there
+   * changed the tree); without `at`, everything. Keys are real paths, so nothing else can
+   * have gone through `at`.
+   */
+  forget(at?: string): void {
+    if (at === undefined) {
+      this.dirs.clear();
+      this.dirs.add('');
+      return;
+    }
+    const rel = at.slice(this.root.length + 1);
+    for (const d of this.dirs) if (d === rel || d.startsWith(`${rel}/`)) this.dirs.delete(d);
     this.dirs.add('');
   }
 
@@ -125,7 +135,7 @@ export async function decompress(input: Readable): Promise<Readable> {
     for (let r = await it.next(); !r.done; r = await it.next()) yield r.value as Buffer;
   })());
   // Larger output chunks: fewer round trips to zlib's thread pool.
-  if (head[0] === 0x1f && head[1] === 0x8b) return rest.pipe(createGunzip({ chunkSize: 1 << 18 }));
+  if (head[0] === 0x1f && head[1] === 0x8b) return rest.pipe(builtin('node:zlib').createGunzip({ chunkSize: 1 << 18 }));
   if (head.readUInt32LE(0) === 0xfd2fb528) {
     const { Decompress } = await import('fzstd');
     const out = new Readable({ read() {} });
@@ -199,7 +209,7 @@ export class Unpacker {
         }
         this.stats.whiteouts++;
         remove(join(dir, victim));
-        this.tree.forget();
+        this.tree.forget(join(dir, victim));
         continue;
       }
       if (!(await this.put(path, entry, chunks))) {
@@ -223,7 +233,7 @@ export class Unpacker {
         }
         if (st && !st.isDirectory()) {
           remove(path);
-          this.tree.forget();
+          this.tree.forget(path);
         }
         if (!st?.isDirectory()) mkdirSync(path, { mode: 0o700 });
         chmodSync(path, 0o700 | entry.mode); // writable until finish()
@@ -238,7 +248,7 @@ export class Unpacker {
           fd = openSync(path, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
         } catch {
           remove(path); // whatever was there (a symlink is replaced, never followed)
-          this.tree.forget();
+          this.tree.forget(path);
           fd = openSync(path, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
         }
         try {
@@ -253,7 +263,7 @@ export class Unpacker {
       }
       case 'symlink':
         remove(path);
-        this.tree.forget();
+        this.tree.forget(path);
         symlinkSync(entry.linkname, path);
         if (this.opts.chown) tolerant(() => lchownSync(path, entry.uid, entry.gid));
         try {

@@ -16,6 +16,14 @@ export const encodeControl = (msg: object): Buffer => asBuffer(encodeControlByte
 export const encodeData = (bytes: Uint8Array): Buffer => asBuffer(encodeDataBytes(bytes));
 export const decodeBody = (body: Uint8Array): unknown => decodeBytes(body);
 
+/** The 5 bytes before a stream frame's payload (written separately, the payload is not copied). */
+export function streamFrameHead(type: number, payloadLength: number): Buffer {
+  const head = Buffer.allocUnsafe(5);
+  head.writeUInt32BE(payloadLength + 1);
+  head[4] = type;
+  return head;
+}
+
 export type Frame =
   | { kind: 'message'; body: Buffer }
   | { kind: 'data'; bytes: Buffer }

@@ -6,7 +6,7 @@
 // stream input waits while the PTY does not take it, and a silent peer is closed.
 import { CoopError, type ErrorCode } from '../errors.js';
 import {
-  decodeBody, encodeControl, encodeData, encodeMessage, FrameDecoder, FrameError, MAX_FRAME, type Frame,
+  decodeBody, encodeControl, encodeData, encodeMessage, FrameDecoder, FrameError, MAX_FRAME, STREAM_DATA, streamFrameHead, type Frame,
 } from './frames.js';
 import { excessOf, HANDSHAKE_MAX, HANDSHAKE_MS, OUTPUT_HIGH_WATER, SMALL_INPUT, type InputBudget } from './limits.js';
 import {
@@ -28,7 +28,13 @@ export interface Transport {
   on(event: 'error', cb: (e: Error) => void): unknown;
   once(event: 'drain', cb: () => void): unknown;
   readonly writableLength: number;
+  /** Optional (net.Socket has them): hold writes and send them together (writev). */
+  cork?(): void;
+  uncork?(): void;
 }
+
+/** PTY output at least this large is written beside its frame head, not copied into one buffer. */
+const NO_COPY_BYTES = 1024;
 
 /** A connection in stream mode, as a handler sees it. */
 export interface StreamSide {
@@ -85,6 +91,7 @@ class ServerStream implements StreamSide {
   private started = false;
   closed = false;
   inputPaused = false;
+  private corked = false;
 
   constructor(
     private readonly transport: Transport,
@@ -93,10 +100,29 @@ class ServerStream implements StreamSide {
   ) {}
 
   send(bytes: Buffer): boolean {
-    return !this.closed && this.transport.write(encodeData(bytes));
+    if (this.closed) return false;
+    this.coalesce();
+    if (bytes.length < NO_COPY_BYTES || !this.corked) return this.transport.write(encodeData(bytes));
+    this.transport.write(streamFrameHead(STREAM_DATA, bytes.length));
+    return this.transport.write(bytes);
   }
   control(msg: DaemonControl): void {
-    if (!this.closed) this.transport.write(encodeControl(msg));
+    if (this.closed) return;
+    this.coalesce();
+    this.transport.write(encodeControl(msg));
+  }
+  /**
+   * What is written in this turn of the event loop goes out together (one writev), right
+   * after the turn's I/O callbacks: a burst of small outputs costs one system call.
+   */
+  private coalesce(): void {
+    if (this.corked || !this.transport.cork || !this.transport.uncork) return;
+    this.corked = true;
+    this.transport.cork();
+    setImmediate(() => {
+      this.corked = false;
+      this.transport.uncork!();
+    });
   }
   onInput(cb: (b: Buffer) => void): void {
     this.inputCbs.push(cb);

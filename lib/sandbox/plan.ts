@@ -139,9 +139,9 @@ export interface EnterPlan {
   cgroup?: string;
   process: ProcessSpec;
   /**
-   * Give the process a terminal of the box's own devpts, relayed to the helper's stdio:
-   * `true` when that stdio is a terminal (sizes follow it), a size when it is pipes (sizes
-   * then come as "W cols rows" lines on the status fd — see HelperProcess.resize).
+   * Give the process a terminal of the box's own devpts: `true` relays it to the helper's
+   * stdio, a terminal (sizes follow it); a size hands its master to the starter over the
+   * status socket once the process holds its side (the daemon then serves it).
    */
   terminal?: boolean | { cols: number; rows: number };
 }

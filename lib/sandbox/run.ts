@@ -48,6 +48,10 @@ export interface RunResult {
   failure?: string;
 }
 
+/**
+ * The running box: a promise of how the command ended, which resolves once the command has
+ * exited and, with stdio 'pipe', its stdout and stderr (when read) have been read to the end.
+ */
 export interface RunHandle extends Promise<RunResult> {
   readonly name: string;
   readonly stdin: Writable | null;
@@ -87,7 +91,8 @@ export function run(opts: RunOptions): RunHandle {
     args: [spec.name],
     env: { COOP_SESSION: spec.name, COOP_WORKSPACE: spec.workspace.host, COOP_CREATED: String(spec.created) },
   });
-  const promise = helper.outcome.then(async (o): Promise<RunResult> => {
+  // Resolved once the command's output is read too (its writers all die with the box).
+  const promise = helper.outputRead().then(() => helper.outcome).then((o): RunResult => {
     removeCgroup(plan.cgroup);
     if (o.exit) {
       const failed = o.error && o.error.syscall === 'execve';

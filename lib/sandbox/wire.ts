@@ -24,17 +24,14 @@
 
 export type WireRecord = string[];
 
-/** Encodes records (fields are UTF-8; lengths count bytes). */
+/** Encodes records (fields are UTF-8; lengths count bytes). One string, converted once. */
 export function encodeRecords(records: WireRecord[]): Buffer {
-  const parts: Buffer[] = [];
+  let text = '';
   for (const rec of records) {
-    for (const field of rec) {
-      const bytes = Buffer.from(field, 'utf8');
-      parts.push(Buffer.from(`${bytes.length}:`), bytes);
-    }
-    parts.push(Buffer.from('\n'));
+    for (const field of rec) text += `${Buffer.byteLength(field, 'utf8')}:${field}`;
+    text += '\n';
   }
-  return Buffer.concat(parts);
+  return Buffer.from(text, 'utf8');
 }
 
 /** Incremental decoder for a stream of records. */

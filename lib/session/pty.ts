@@ -1,8 +1,11 @@
 // One PTY of a box: the process on it (started through coop-helper, which gives it a
-// terminal of the box's own devpts and relays it over pipes), its scrollback, its
-// clients, and — for the agent — the restart policy of SPEC §7.
+// terminal of the box's own devpts and hands that terminal's master to us: the daemon reads
+// and writes it itself), its scrollback, its clients, and — for the agent — the restart
+// policy of SPEC §7.
+import { closeSync } from 'node:fs';
 import type { ExitReason, PtyRow } from '../ipc/messages.js';
 import type { StreamSide } from '../ipc/server.js';
+import { native, type NativeTerminal } from '../native.js';
 import { enterPlan, isRunning, type Box } from '../sandbox/box.js';
 import { HelperProcess } from '../sandbox/helper-process.js';
 import type { PtyClient } from './client.js';
@@ -17,6 +20,14 @@ export const FAST_EXIT_MS = 5000;
 export const CRASH_LOOP_EXITS = 3;
 /** A helper told to hang up gives its process 5 s; after this long it is killed itself. */
 const HELPER_HANGUP_MS = 10_000;
+/**
+ * After the process ended, its last output may still be on its way through the terminal:
+ * it is read until the terminal has no writer left, or stays quiet this long (a background
+ * process still holds it).
+ */
+const DRAIN_QUIET_MS = 100;
+/** Input kept for a terminal that has not been handed over yet. */
+const EARLY_INPUT_MAX = 64 * 1024;
 
 export interface PtyOptions {
   id: number;
@@ -52,6 +63,11 @@ export class SessionPty {
   /** Called when a crash loop stops the agent. */
   onStopped: (() => void) | null = null;
   private proc: HelperProcess | null = null;
+  /** The box terminal of the running process, once the helper has handed it over. */
+  private terminal: NativeTerminal | null = null;
+  /** Input that came before the terminal did. */
+  private early: Buffer[] = [];
+  private earlyBytes = 0;
   private readonly clients = new Set<PtyClient>();
   private cols: number;
   private rows: number;
@@ -106,19 +122,48 @@ export class SessionPty {
   start(): void {
     if (this.removed) return;
     if (!isRunning(this.box)) return this.exited(null, null); // the box is gone: say so, start nothing
-    const plan = enterPlan(this.box, { argv: this.argv, cwd: this.cwd, env: { TERM: this.term }, terminal: { cols: this.cols, rows: this.rows } });
-    const proc = new HelperProcess(plan, { argv0: 'coop-enter', stdio: ['pipe', 'pipe', 'ignore'] });
+    const size = { cols: this.cols, rows: this.rows };
+    const plan = enterPlan(this.box, { argv: this.argv, cwd: this.cwd, env: { TERM: this.term }, terminal: size });
+    const proc = new HelperProcess(plan, { argv0: 'coop-enter' });
     this.proc = proc;
     this.state = 'running';
     this.stopReason = null;
     this.startedAt = Date.now();
-    const out = proc.child.stdout!;
-    proc.child.stdin!.on('error', () => {}); // EPIPE once the process is gone
-    proc.child.stdin!.on('drain', () => this.inputDrained());
-    out.on('data', (d: Buffer) => this.output(d));
-    // All output first (the helper drains the terminal before it exits), then the exit.
-    const drained = new Promise<void>((resolve) => out.on('close', resolve));
-    void Promise.all([proc.outcome, drained]).then(([o]) => {
+    // The terminal's end: no writer left (EIO), or quiet for a while after the exit.
+    let ended!: () => void;
+    const drained = new Promise<void>((resolve) => (ended = resolve));
+    let term: NativeTerminal | null = null;
+    let exitedAlready = false;
+    let quiet: NodeJS.Timeout | null = null;
+    const settle = () => {
+      if (quiet) clearTimeout(quiet);
+      quiet = exitedAlready && term ? setTimeout(ended, DRAIN_QUIET_MS) : null;
+    };
+    proc.onTerminal = (fd) => {
+      if (this.proc !== proc || this.removed || term) return closeSync(fd);
+      term = new (native().BoxTerminal)(
+        fd,
+        (bytes) => {
+          this.output(bytes);
+          if (quiet) settle();
+        },
+        () => ended(),
+        () => this.inputDrained(),
+      );
+      this.terminal = term;
+      for (const b of this.early.splice(0)) term.write(b);
+      this.earlyBytes = 0;
+      if (term.queued < EARLY_INPUT_MAX) this.inputDrained();
+      if (this.cols !== size.cols || this.rows !== size.rows) term.resize(this.cols, this.rows); // changed meanwhile
+    };
+    // All output first, then the exit.
+    void proc.outcome.then(async (o) => {
+      exitedAlready = true;
+      if (term) settle();
+      else ended();
+      await drained;
+      term?.close();
+      if (this.terminal === term) this.terminal = null;
       if (this.proc !== proc) return;
       // 125: the box could not be entered; 126/127: the command could not be run (not found, not executable).
       if (o.error && [125, 126, 127].includes(o.helper.code ?? 0)) this.notice(`\r\n\x1b[1;31m[coop: ${o.error.message}]\x1b[0m\r\n`);
@@ -148,6 +193,8 @@ export class SessionPty {
 
   private exited(code: number | null, signal: string | null): void {
     this.proc = null;
+    this.early = [];
+    this.earlyBytes = 0;
     this.lastExit = { code, signal };
     this.inputDrained(); // what was waiting for this process never will reach it
     if (!this.removed && !isRunning(this.box)) {
@@ -212,9 +259,12 @@ export class SessionPty {
    * taken what it was given before: the caller should wait (whenWritable) before writing more.
    */
   write(bytes: Buffer): boolean {
-    const stdin = this.proc?.child.stdin;
-    if (!stdin || stdin.destroyed) return true; // nowhere to go: dropped, as with no process
-    return stdin.write(bytes);
+    if (this.terminal) return this.terminal.write(bytes);
+    if (!this.proc) return true; // nowhere to go: dropped, as with no process
+    // Starting: kept (within bounds) until the terminal is handed over.
+    this.early.push(bytes);
+    this.earlyBytes += bytes.length;
+    return this.earlyBytes < EARLY_INPUT_MAX;
   }
 
   /** Pauses a client's input until the process has taken its backlog (or has gone). */
@@ -243,7 +293,7 @@ export class SessionPty {
     if (cols === this.cols && rows === this.rows) return;
     this.cols = cols;
     this.rows = rows;
-    this.proc?.resize(cols, rows);
+    this.terminal?.resize(cols, rows);
   }
 
   /** Starts the process again (coop restart): at once, with a fresh crash-loop count. */
@@ -276,7 +326,10 @@ export class SessionPty {
     this.timer = null;
     const proc = this.proc;
     if (!proc) return this.endClients(this.lastExit?.code ?? null, this.lastExit?.signal ?? null, reason);
-    if (now) return proc.kill('SIGKILL');
+    // Hung up as a real terminal is: its master closes.
+    this.terminal?.close();
+    this.terminal = null;
+    if (now) return void proc.kill('SIGKILL');
     proc.kill('SIGHUP');
     setTimeout(() => {
       if (proc.child.exitCode === null && proc.child.signalCode === null) proc.kill('SIGKILL');

@@ -1,5 +1,5 @@
 // System calls Node does not expose: flock, SO_PEERCRED, the user namespace of a socket's
-// peer, whiteout creation.
+// peer, whiteout creation; and isatty, without loading Node's tty module (and net, streams).
 #include <napi.h>
 #include <poll.h>
 #include <stdio.h>
@@ -55,6 +55,11 @@ static bool GetPeerCred(int fd, struct ucred* cred) {
 }
 
 // peerCred(fd) -> {pid, uid, gid} of the process at the other end of a Unix socket.
+// isatty(fd) -> whether fd is a terminal.
+static Napi::Value IsATTY(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), isatty(info[0].As<Napi::Number>().Int32Value()) == 1);
+}
+
 static Napi::Value PeerCred(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = info[0].As<Napi::Number>().Int32Value();
@@ -118,6 +123,7 @@ void InitSys(Napi::Env env, Napi::Object exports) {
   exports.Set("peerCred", Napi::Function::New(env, PeerCred));
   exports.Set("peerUserNs", Napi::Function::New(env, PeerUserNs));
   exports.Set("mknodWhiteout", Napi::Function::New(env, MknodWhiteout));
+  exports.Set("isatty", Napi::Function::New(env, IsATTY));
 }
 
 }  // namespace coop

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "helper/compat.h"
+#include "helper/handover.h"
 #include "helper/init.h"
 #include "helper/process.h"
 #include "helper/mounts.h"
@@ -166,21 +167,30 @@ void do_enter(const Plan& plan) {
   // relayed to our stdio. With a size in the plan, stdio are pipes (the daemon's) and the
   // status fd stays open to carry window sizes; otherwise stdio is a terminal.
   int master = plan.terminal ? open_box_terminal(plan.term_cols, plan.term_rows) : -1;
-  int control = -1;
-  if (master >= 0 && plan.term_cols) {
+  // With a size in the plan the daemon serves the terminal itself: its master is handed over
+  // (on a dup of the status fd) once the command holds the other side (`opened` ends).
+  bool hand_over = master >= 0 && plan.term_cols;
+  int control = -1, opened[2] = {-1, -1};
+  if (hand_over) {
     control = fcntl(status_fd(), F_DUPFD_CLOEXEC, 3);
-    fcntl(1, F_SETPIPE_SZ, 1 << 20);  // fewer wake-ups under heavy output (best effort)
+    if (control < 0 || pipe2(opened, O_CLOEXEC) != 0) fail("pipe2", "", errno);
+  } else if (master >= 0) {
+    make_raw(0);  // a terminal of ours only carries bytes
   }
-  else if (master >= 0) make_raw(0);  // a terminal of ours only carries bytes
   pid_t child = fork();
   if (child < 0) fail("fork", "", errno);
   if (child == 0) {
     if (master >= 0) attach_terminal(master);
+    if (hand_over) close(opened[1]);
     confine(plan.confine, {plan.no_setid, plan.no_cgroupns});
     exec_process(plan.process, !plan.setgroups_deny, mask);
   }
   close_status_fd();
-  mirror_exit(master >= 0 ? relay_terminal(master, child, control) : supervise(child));
+  if (hand_over) {
+    close(opened[1]);
+    hand_over_terminal(master, child, opened[0], control);
+  }
+  mirror_exit(master >= 0 ? relay_terminal(master, child) : supervise(child));
 }
 
 }  // namespace coop

@@ -1,12 +1,13 @@
 // Output fan-out (SPEC §7): a client that stops reading falls behind alone — the others keep
 // their pace, it is told it lagged and gets a fresh replay, and the daemon's memory stays
-// bounded; replay on attach neither loses nor repeats bytes.
+// bounded; ten readers and a stalled one; replay on attach neither loses nor repeats bytes.
 import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { AttachStream } from '../../lib/client/attach.js';
 import type { Client } from '../../lib/client/index.js';
 import { Output, TestCoop } from '../helpers/daemon.js';
+import { blast as blastTo } from '../helpers/fanout.js';
 
 const t = new TestCoop();
 let client: Client;
@@ -23,37 +24,8 @@ test.after(async () => {
 const MB = 1024 * 1024;
 const rssOf = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
 
-/**
- * Has the agent print `bytes` x's and a marker; resolves with the x's received, the time
- * taken and what the daemon said this client missed (a reader that cannot keep up on a
- * loaded machine is told so — bytes are never dropped silently).
- */
-async function blast(reader: AttachStream, bytes: number, tag: string): Promise<{ got: number; ms: number; dropped: number }> {
-  let got = 0;
-  let dropped = 0;
-  let tail = '';
-  const marker = `END-${tag}-${bytes}`;
-  const onLag = (e: { dropped_bytes: number }) => (dropped += e.dropped_bytes);
-  reader.on('lagged', onLag);
-  const start = process.hrtime.bigint();
-  const done = new Promise<void>((resolve) => {
-    const onData = (d: Buffer) => {
-      const text = d.toString('latin1');
-      got += text.length - text.replace(/x+/g, '').length;
-      tail = (tail + text).slice(-200);
-      if (tail.includes(`${marker}\r\n`)) {
-        reader.off('data', onData);
-        resolve();
-      }
-    };
-    reader.on('data', onData);
-  });
-  // stty -echo, and x written as \170: the command line itself must not count
-  reader.write(`stty -echo; head -c ${bytes} /dev/zero | tr '\\0' '\\170'; echo; echo END-${tag}-$((${bytes}))\r`);
-  await done;
-  reader.off('lagged', onLag);
-  return { got, ms: Number(process.hrtime.bigint() - start) / 1e6, dropped };
-}
+/** The fan-out helper for one reader that also types. */
+const blast = async (reader: AttachStream, bytes: number, tag: string) => (await blastTo(reader, [reader], bytes, tag))[0]!;
 
 /** Every byte arrived, or the client was told how many it missed. */
 function complete(r: { got: number; dropped: number }, total: number): void {
@@ -93,6 +65,25 @@ test('a stalled client slows no one, gets `lagged` and a fresh replay; daemon me
   fast.write('stty echo\r');
   slow.destroy();
   fast.destroy();
+});
+
+test('ten active clients and a stalled one: every active client gets every byte, only the stalled one lags', async () => {
+  const readers = await Promise.all(Array.from({ length: 10 }, () => client.attach({ session: name, cols: 200, rows: 50 })));
+  const stalled = await client.attach({ session: name, cols: 200, rows: 50 });
+  const lagged: number[] = [];
+  stalled.on('lagged', (e) => lagged.push(e.dropped_bytes));
+  stalled.pause();
+  const got = await blastTo(readers[0]!, readers, 16 * MB, 'ten');
+  for (const r of got) complete(r, 16 * MB);
+  // (On a loaded machine an active reader may fall behind too; then it is told, as here.)
+  let replay = '';
+  stalled.on('data', (d: Buffer) => (replay = (replay + d.toString('latin1')).slice(-4096)));
+  stalled.resume();
+  for (let i = 0; i < 600 && !(lagged.length && replay.includes('END-ten')); i++) await new Promise((r) => setTimeout(r, 50));
+  assert.is(lagged.length, 1);
+  assert.match(replay, /END-ten-16777216/);
+  readers[0]!.write('stty echo\r');
+  for (const r of [...readers, stalled]) r.destroy();
 });
 
 test('attach replays the scrollback then live output, with nothing lost or doubled', async () => {

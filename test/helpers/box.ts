@@ -14,7 +14,6 @@ export async function runCaptured(opts: RunOptions, input?: string): Promise<Cap
   h.stderr?.on('data', (d) => (stderr += d));
   h.stdin?.on('error', () => {}); // EPIPE when the box is gone before its stdin is read
   h.stdin?.end(input ?? '');
-  const r = await h;
-  await new Promise((res) => setImmediate(res));
+  const r = await h; // (after the output is read to its end)
   return { ...r, stdout, stderr };
 }

@@ -145,6 +145,27 @@ test('a corrupted cached blob is noticed and downloaded again', async () => {
   assert.is(hash, victim.split('/').at(-1));
 });
 
+test('cached blobs are trusted while unchanged since they were verified; --verify hashes them all again', async () => {
+  const h = tmp('coop-home-');
+  const e = { ...env(), COOP_HOME: h };
+  assert.is((await coop(['build'], { cwd: project(`${registry.host}/test/busybox:latest`), env: e })).code, 0);
+  const dir = join(h, 'cache', 'blobs', 'sha256');
+  const blobs = readdirSync(dir).filter((n) => /^[0-9a-f]{64}$/.test(n));
+  for (const b of blobs) assert.ok(existsSync(join(dir, `${b}.ok`)), `${b} has no verification record`);
+  // Damage a blob and forge its record, as if the change had happened unseen: only --verify
+  // (which hashes every blob) can notice; it downloads the blob again.
+  const victim = blobs.map((n) => join(dir, n)).sort((a, b) => readFileSync(b).length - readFileSync(a).length)[0]!;
+  const bytes = readFileSync(victim);
+  bytes[100] = bytes[100]! ^ 0xff;
+  writeFileSync(victim, bytes);
+  const st = statSync(victim, { bigint: true });
+  writeFileSync(`${victim}.ok`, `${st.size} ${st.ino} ${st.ctimeNs}`);
+  const r = await coop(['build', '--verify'], { cwd: project(`${registry.host}/test/busybox:latest`, 'setup = ["true"]\n'), env: e });
+  assert.is(r.code, 0, r.stderr);
+  const hash = (await import('node:crypto')).createHash('sha256').update(readFileSync(victim)).digest('hex');
+  assert.is(hash, victim.split('/').at(-1));
+});
+
 test('a registry that dies in the middle of a pull: a clear error; the next build resumes from the cache', async () => {
   const dockerDir = tmp('coop-docker-');
   writeFileSync(join(dockerDir, 'config.json'), JSON.stringify({ auths: { [proxy.host]: { username: 'alice', password: 's3cret' } } }));

@@ -35,13 +35,13 @@ test.after(() => registry.close());
 
 /** Everything in the package must be under one of these. */
 const ALLOWED = [
-  'package.json', 'README.md', 'binding.gyp', 'dist/lib/', 'dist/bin/coop.cjs', 'dist/bin/coop-daemon.cjs', 'dist/bin/coop-proxy.cjs', 'dist/web/',
+  'package.json', 'README.md', 'binding.gyp', 'dist/lib/', 'dist/bin/coop.cjs', 'dist/bin/coop-main.cjs', 'dist/bin/coop-daemon.cjs', 'dist/bin/coop-proxy.cjs', 'dist/web/',
   'build/Release/coop_native.node', 'build/Release/coop-helper', 'src-native/', 'docs/',
 ];
 const REQUIRED = [
   'package.json', 'dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/lib/protocol.js', 'dist/lib/protocol.d.ts',
   'dist/lib/sandbox/index.js', 'dist/lib/config/index.js', 'dist/lib/image/index.js', 'dist/bin/coop.cjs',
-  'dist/bin/coop-daemon.cjs', 'binding.gyp', 'src-native/helper/main.cc', 'docs/api.md',
+  'dist/bin/coop-main.cjs', 'dist/bin/coop-daemon.cjs', 'binding.gyp', 'src-native/helper/main.cc', 'docs/api.md',
 ];
 
 test('npm pack: the library, its types, the CLI and daemon bundles, the native sources; no tests or TypeScript sources', async () => {

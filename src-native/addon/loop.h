@@ -1,0 +1,29 @@
+// Calling JavaScript from the event loop (libuv callbacks of the addon's own watchers).
+#pragma once
+#include <napi.h>
+#include <uv.h>
+
+#include <initializer_list>
+
+namespace coop {
+
+inline uv_loop_t* LoopOf(Napi::Env env) {
+  uv_loop_t* loop = nullptr;
+  napi_get_uv_event_loop(env, &loop);
+  return loop;
+}
+
+// Calls fn as a top-level callback: process.nextTick and promise jobs run after it, as for
+// Node's own I/O callbacks, and an exception it throws becomes an uncaught exception.
+inline void CallBack(Napi::Env env, const Napi::FunctionReference& fn, std::initializer_list<napi_value> args) {
+  if (fn.IsEmpty()) return;
+  napi_value result;
+  napi_make_callback(env, nullptr, env.Global(), fn.Value(), args.size(), args.begin(), &result);
+  if (env.IsExceptionPending()) {
+    napi_value e;
+    napi_get_and_clear_last_exception(env, &e);
+    napi_fatal_exception(env, e);
+  }
+}
+
+}  // namespace coop

@@ -165,15 +165,32 @@ export class Client {
   async serveStop(): Promise<void> {
     await this.conn.request({ cmd: 'serve_stop' });
   }
-  /** Opens a tunnel (SPEC §11) that lasts as long as this client's connection; its connect URL. */
+  /**
+   * Opens a tunnel (SPEC §11) that lasts as long as this client's connection; its connect URL.
+   *
+   * @example
+   *   const t = await client.tunnel({ stun: [] });
+   *   console.log(t.url);
+   */
   tunnel(req: { stun?: string[]; page?: string; timeout_ms?: number } = {}): Promise<OkResponse<'tunnel'>> {
     return this.conn.request({ cmd: 'tunnel', ...req });
   }
-  /** Gives a waiting tunnel the browser's answer (the text the connect page shows). */
+  /**
+   * Gives a waiting tunnel the browser's answer (the text the connect page shows).
+   *
+   * @example
+   *   await client.tunnelAnswer(process.argv[2]!); // the text the connect page showed
+   */
   async tunnelAnswer(answer: string): Promise<void> {
     await this.conn.request({ cmd: 'tunnel_answer', answer });
   }
-  /** Resolves once the tunnel is connected (rejects with TUNNEL_FAILED if it ends first), or has closed. */
+  /**
+   * Resolves once the tunnel is connected (rejects with TUNNEL_FAILED if it ends first), or has closed.
+   *
+   * @example
+   *   const t = await client.tunnel();
+   *   await client.tunnelWait(t.id, 'connected');
+   */
   tunnelWait(id: string, until: 'connected' | 'closed'): Promise<OkResponse<'tunnel_wait'>> {
     return this.conn.request({ cmd: 'tunnel_wait', id, until });
   }

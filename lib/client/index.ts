@@ -166,12 +166,11 @@ export class Client {
     await this.conn.request({ cmd: 'serve_stop' });
   }
   /**
-   * Opens a tunnel (`coop tunnel`): a WebRTC peer in the daemon that lives as long as this
-   * client's connection. Resolves with the connect link to open in a browser (`page`: the
-   * connect page's address; default the daemon's web server) and the tunnel's id.
+   * Opens a tunnel (SPEC §11) that lasts as long as this client's connection; its connect URL.
    *
    * @example
-   *   const { url, id } = await client.tunnel({ stun: [], page: 'https://me.example.org/coop/connect' });
+   *   const t = await client.tunnel({ stun: [] });
+   *   console.log(t.url);
    */
   tunnel(req: { stun?: string[]; page?: string; timeout_ms?: number } = {}): Promise<OkResponse<'tunnel'>> {
     return this.conn.request({ cmd: 'tunnel', ...req });
@@ -180,21 +179,17 @@ export class Client {
    * Gives a waiting tunnel the browser's answer (the text the connect page shows).
    *
    * @example
-   *   const answer = 'the text the connect page shows';
-   *   await client.tunnelAnswer(answer);
+   *   await client.tunnelAnswer(process.argv[2]!); // the text the connect page showed
    */
   async tunnelAnswer(answer: string): Promise<void> {
     await this.conn.request({ cmd: 'tunnel_answer', answer });
   }
   /**
-   * Waits until the tunnel is connected (rejects with TUNNEL_FAILED if it ends first), or
-   * until it has closed (`reason`, and `lost` when it failed rather than was closed).
+   * Resolves once the tunnel is connected (rejects with TUNNEL_FAILED if it ends first), or has closed.
    *
    * @example
-   *   const { url, id } = await client.tunnel();
-   *   console.log(`open ${url}`);
-   *   await client.tunnelWait(id, 'connected');
-   *   const { reason } = await client.tunnelWait(id, 'closed');
+   *   const t = await client.tunnel();
+   *   await client.tunnelWait(t.id, 'connected');
    */
   tunnelWait(id: string, until: 'connected' | 'closed'): Promise<OkResponse<'tunnel_wait'>> {
     return this.conn.request({ cmd: 'tunnel_wait', id, until });

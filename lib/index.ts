@@ -31,7 +31,7 @@ export { Client, AttachStream, type AttachEvents, type ConnectOptions } from './
  * CONFIG_UNTRUSTED) naming the file, line and key.
  *
  * @example
- *   const { config, warnings, mounts } = loadConfig({ cwd: '/home/me/api', overrides: { network: 'none' } });
+ *   const { config, warnings, mounts } = loadConfig({ cwd: process.cwd(), overrides: { network: 'none' } });
  */
 export const loadConfig: typeof loadConfig_ = loadConfig_;
 
@@ -88,7 +88,7 @@ export type BoxMount = BoxMount_;
  * loadConfig then uses it until it changes. Throws a CoopError for another user's file.
  *
  * @example
- *   const { widening } = trustFile('/home/me/api/coop.toml');
+ *   const { widening } = trustFile('./coop.toml');
  */
 export const trustFile: typeof trustFile_ = trustFile_;
 
@@ -96,7 +96,7 @@ export const trustFile: typeof trustFile_ = trustFile_;
  * Forgets a file's trust (`coop trust --revoke`); false when it was not trusted.
  *
  * @example
- *   revokeTrust('/home/me/api/coop.toml');
+ *   revokeTrust('./coop.toml');
  */
 export const revokeTrust: typeof revokeTrust_ = revokeTrust_;
 
@@ -104,7 +104,7 @@ export const revokeTrust: typeof revokeTrust_ = revokeTrust_;
  * Whether the file's current content is trusted (false for another user's file).
  *
  * @example
- *   if (!isTrusted('/home/me/api/coop.toml')) console.log('run `coop trust` first');
+ *   if (!isTrusted('./coop.toml')) console.log('run `coop trust` first');
  */
 export const isTrusted: typeof isTrusted_ = isTrusted_;
 
@@ -147,7 +147,7 @@ export const coopHome: typeof coopHome_ = coopHome_;
  * CoopError (SANDBOX_FAILED, CONFIG_INVALID, ROOTFS_NOT_BUILT).
  *
  * @example
- *   const { config } = loadConfig({ cwd: '/home/me/api' });
+ *   const { config } = loadConfig({ cwd: process.cwd() });
  *   const { code } = await run({ cmd: ['npm', 'test'], config, stdio: 'inherit' });
  *
  *   const box = run({ cmd: ['uname', '-a'], config });

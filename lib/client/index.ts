@@ -51,7 +51,7 @@ export class Client {
    * the workspace; `name` defaults to one derived from the workspace's directory name.
    *
    * @example
-   *   const { config, workspace } = loadConfig({ cwd: '/home/me/api', requireAgent: true });
+   *   const { config, workspace } = loadConfig({ cwd: process.cwd(), requireAgent: true });
    *   const { session, existing } = await client.create({ workspace, config, detach: true });
    */
   create(req: { workspace: string; config: CoopConfig; name?: string; detach?: boolean; term?: string; cols?: number; rows?: number }): Promise<OkResponse<'create'>> {
@@ -95,7 +95,7 @@ export class Client {
    * only a new box applies (mounts, image, network), when a config was given for the agent.
    *
    * @example
-   *   const needsBox = await client.restart('api', 0, loadConfig({ cwd: '/home/me/api' }).config);
+   *   const needsBox = await client.restart('api', 0, loadConfig({ cwd: process.cwd() }).config);
    */
   async restart(session: string, pty = 0, config?: CoopConfig): Promise<string[]> {
     return (await this.conn.request({ cmd: 'restart', session, pty, config })).needs_box ?? [];

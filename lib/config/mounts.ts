@@ -50,7 +50,7 @@ export function formatMount(m: BoxMount): string {
  * Throws a CoopError (CONFIG_INVALID) naming a malformed entry.
  *
  * @example
- *   configMounts(config); // [{ kind: 'path', host: '/home/me/data', box: '/data', readonly: true }]
+ *   configMounts(config); // [{ kind: 'path', host: '<your home>/data', box: '/data', readonly: true }]
  */
 export function configMounts(config: CoopConfig): BoxMount[] {
   return config.sandbox.mounts.map((entry) => {

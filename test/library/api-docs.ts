@@ -137,7 +137,7 @@ suite checks it is current. Every example here is also compiled by the test suit
 \`\`\`ts
 import { loadConfig, run } from '@coop/core';
 
-const { config } = loadConfig({ cwd: '/home/me/api', overrides: { network: 'none' } });
+const { config } = loadConfig({ cwd: process.cwd(), overrides: { network: 'none' } });
 const { code } = await run({ cmd: ['npm', 'test'], config, stdio: 'inherit' });
 \`\`\`
 

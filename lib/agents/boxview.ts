@@ -3,7 +3,7 @@
 // and the mounts of its configuration. Symlinks are followed as the box would follow them
 // (an absolute target means the box's "/"), so a link from /usr/local/bin into a hidden
 // home directory counts as missing.
-import { accessSync, constants, lstatSync, readlinkSync, statSync } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { parseMountEntry } from '../config/mounts.js';
 import type { CoopConfig } from '../config/types.js';
@@ -11,8 +11,8 @@ import { coopHome as defaultHome, volumesDir } from '../paths.js';
 import type { BoxMount } from '../sandbox/box-plan.js';
 import { DEFAULT_PATH, homeOf } from '../sandbox/env.js';
 import { HOST_SHARED } from '../sandbox/host-image.js';
+import { walkBoxPath } from '../sandbox/in-root.js';
 
-const MAX_LINKS = 40;
 
 export class BoxView {
   /** Box path prefix -> host directory, longest first. */
@@ -58,39 +58,11 @@ export class BoxView {
 
   /** The host file a box path names, every symlink resolved as the box would; null when the box does not have it. */
   resolve(boxPath: string): string | null {
-    let parts = boxPath.split('/').filter((p) => p && p !== '.');
-    const done: string[] = [];
-    let links = 0;
-    while (parts.length) {
-      const name = parts.shift()!;
-      if (name === '..') {
-        done.pop();
-        continue;
-      }
-      const here = `/${[...done, name].join('/')}`;
-      if (this.binds.some(([prefix]) => prefix.startsWith(`${here}/`)) && !this.binds.some(([prefix]) => here === prefix || here.startsWith(`${prefix}/`))) {
-        done.push(name); // a directory made to hold a mount point
-        continue;
-      }
-      const host = this.hostOf(here);
-      if (!host) return null;
-      let st;
-      try {
-        st = lstatSync(host);
-      } catch {
-        return null;
-      }
-      if (st.isSymbolicLink()) {
-        if (++links > MAX_LINKS) return null;
-        const target = readlinkSync(host);
-        if (target.startsWith('/')) done.length = 0;
-        parts = [...target.split('/').filter((p) => p && p !== '.'), ...parts];
-        continue;
-      }
-      if (parts.length && !st.isDirectory()) return null;
-      done.push(name);
-    }
-    return this.hostOf(`/${done.join('/')}`);
+    // A directory made to hold a mount point: on the way to a bind, not inside one.
+    const holdsMount = (here: string) =>
+      this.binds.some(([prefix]) => prefix.startsWith(`${here}/`)) && !this.binds.some(([prefix]) => here === prefix || here.startsWith(`${prefix}/`));
+    const reached = walkBoxPath(boxPath, (p) => this.hostOf(p), holdsMount);
+    return reached === null ? null : this.hostOf(reached);
   }
 
   /** True when the box has an executable file at boxPath. */

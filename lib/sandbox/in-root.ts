@@ -6,8 +6,13 @@ import { join } from 'node:path';
 
 const MAX_LINKS = 40;
 
-/** Host path of `boxPath` inside `root`, with every symlink resolved within root; null if absent. */
-export function resolveInRoot(root: string, boxPath: string): string | null {
+/**
+ * Resolves `boxPath` as the box would, every symlink followed inside the box (an absolute
+ * target restarts at the box's "/"): `hostOf` maps a box path to the host path behind it
+ * (null: the box does not have it); `passThrough` names directories that exist only to hold
+ * a mount point, taken as they are. Returns the box path reached, or null.
+ */
+export function walkBoxPath(boxPath: string, hostOf: (p: string) => string | null, passThrough: (p: string) => boolean = () => false): string | null {
   let parts = boxPath.split('/').filter((p) => p && p !== '.');
   const done: string[] = [];
   let links = 0;
@@ -17,7 +22,13 @@ export function resolveInRoot(root: string, boxPath: string): string | null {
       done.pop();
       continue;
     }
-    const host = join(root, ...done, name);
+    const here = `/${[...done, name].join('/')}`;
+    if (passThrough(here)) {
+      done.push(name);
+      continue;
+    }
+    const host = hostOf(here);
+    if (!host) return null;
     let st: Stats;
     try {
       st = lstatSync(host);
@@ -34,7 +45,13 @@ export function resolveInRoot(root: string, boxPath: string): string | null {
     if (parts.length && !st.isDirectory()) return null;
     done.push(name);
   }
-  return join(root, ...done);
+  return `/${done.join('/')}`;
+}
+
+/** Host path of `boxPath` inside `root`, with every symlink resolved within root; null if absent. */
+export function resolveInRoot(root: string, boxPath: string): string | null {
+  const reached = walkBoxPath(boxPath, (p) => join(root, p));
+  return reached === null ? null : reached === '/' ? root : join(root, reached);
 }
 
 /** Contents of a regular file of the rootfs, or null when absent or not a regular file. */

@@ -16,7 +16,7 @@ async function main(): Promise<void> {
   const t = new TestCoop();
   const name = await t.create();
   const c: Client = await t.client();
-  const readers = await Promise.all(Array.from({ length: 10 }, () => c.attach({ session: name, cols: 200, rows: 50 })));
+  const readers = await Promise.all(Array.from({ length: 10 }, () => c.attach({ box: name, cols: 200, rows: 50 })));
   const rate = async (tag: string) => {
     const got = await blast(readers[0]!, readers, BYTES, tag, false);
     const lagged = got.filter((g) => g.dropped > 0).length;
@@ -32,7 +32,7 @@ async function main(): Promise<void> {
     const a = await rate(`alone${i}`);
     alone.push(a.mean);
     laggedAlone += a.lagged;
-    const stalled: AttachStream = await c.attach({ session: name, cols: 200, rows: 50 });
+    const stalled: AttachStream = await c.attach({ box: name, cols: 200, rows: 50 });
     stalled.pause();
     const r = await rate(`stalled${i}`);
     loaded.push(r.mean);

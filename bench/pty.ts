@@ -88,7 +88,7 @@ async function keystrokes(term: Term, n = 300): Promise<number[]> {
 }
 
 async function main(): Promise<void> {
-  // --- sessions: a coop box, a dtach session, a tmux session, each running sh ---
+  // --- boxes: a coop box, a dtach session, a tmux session, each running sh ---
   const ws = workspace();
   execFileSync(process.execPath, [coop, '-d'], { cwd: ws, env });
   const dir = tmp('coop-bench-peers-');
@@ -129,7 +129,7 @@ async function main(): Promise<void> {
   // --- (c) replay of a full ring ---
   const client = await Client.connect({ coopHome: home, env });
   const [box] = await client.ls();
-  const filler = await client.attach({ session: box!.name, cols: 120, rows: 40 });
+  const filler = await client.attach({ box: box!.name, cols: 120, rows: 40 });
   await new Promise<void>((resolve) => {
     let tail = '';
     filler.on('data', (d: Buffer) => {
@@ -142,7 +142,7 @@ async function main(): Promise<void> {
   const replay: number[] = [];
   for (let i = 0; i < 30; i++) {
     const t0 = performance.now();
-    const s = await client.attach({ session: box!.name, cols: 120, rows: 40, readonly: true });
+    const s = await client.attach({ box: box!.name, cols: 120, rows: 40, readonly: true });
     await new Promise<void>((resolve) => {
       let got = 0;
       s.on('data', (d: Buffer) => {
@@ -164,7 +164,7 @@ async function main(): Promise<void> {
   }
   await new Promise((r) => setTimeout(r, 1000));
   const st = await client.status();
-  console.log(`\npty (d): daemon RSS with ${st.sessions} idle boxes: ${(st.rss_bytes / MB).toFixed(1)} MiB   (target < 100 MB)`);
+  console.log(`\npty (d): daemon RSS with ${st.boxes} idle boxes: ${(st.rss_bytes / MB).toFixed(1)} MiB   (target < 100 MB)`);
 
   // --- (e) coop -d on a warm daemon vs node -e 0 ---
   const out = join(dir, 'hyperfine.json');

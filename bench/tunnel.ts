@@ -12,6 +12,7 @@
 //      backpressure end to end (the daemon pauses a client whose input the PTY has not
 //      taken; the tunnel's page keeps at most 256 KiB unacknowledged), so this is the
 //      transport's throughput towards the box.
+import { PROTOCOL_VERSION } from '../lib/ipc/messages.js';
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -102,11 +103,11 @@ class Attached {
   }
 
   /** Attached to the agent, or (fresh) to a new shell of its own. */
-  static async attach(pipe: Pipe, session: string, fresh = false): Promise<Attached> {
+  static async attach(pipe: Pipe, box: string, fresh = false): Promise<Attached> {
     const a = new Attached(pipe);
-    await a.request({ version: 1 });
+    await a.request({ version: PROTOCOL_VERSION });
     a.streaming = true;
-    const r = await a.request(fresh ? { cmd: 'shell', session, new: true, cols: 120, rows: 40 } : { cmd: 'attach', session, pty: 0, cols: 120, rows: 40 });
+    const r = await a.request(fresh ? { cmd: 'shell', box, new: true, cols: 120, rows: 40 } : { cmd: 'attach', box, pty: 0, cols: 120, rows: 40 });
     if (r.ok !== true) throw new Error(JSON.stringify(r));
     await new Promise((res) => setTimeout(res, 300));
     return a;
@@ -227,7 +228,7 @@ async function main(): Promise<void> {
   execFileSync(process.execPath, [coop, '-d'], { cwd: ws, env });
   const served = execFileSync(process.execPath, [coop, 'serve', '-p', '0', '--no-qr'], { cwd: ws, env, encoding: 'utf8' });
   const url = /http:\/\/127\.0\.0\.1:\d+\/\?token=\S+/.exec(served)![0];
-  const session = (JSON.parse(execFileSync(process.execPath, [coop, 'ls', '--json'], { cwd: ws, env, encoding: 'utf8' })) as { name: string }[])[0]!.name;
+  const box = (JSON.parse(execFileSync(process.execPath, [coop, 'ls', '--json'], { cwd: ws, env, encoding: 'utf8' })) as { name: string }[])[0]!.name;
 
   // Chromium: the web UI over the WebSocket, and over a tunnel (answer posted by the page).
   const browser = await openBrowser({ args: WEBRTC_FLAGS });
@@ -246,12 +247,12 @@ async function main(): Promise<void> {
   }
 
   // Node: a bare WebSocket, and a bare DataChannel of a second tunnel (answer pasted).
-  const bareWs = await Attached.attach(await wsPipe(url.replace('http://', 'ws://').replace('/?', '/ws?')), session);
+  const bareWs = await Attached.attach(await wsPipe(url.replace('http://', 'ws://').replace('/?', '/ws?')), box);
   const cliBare = new TunnelCli(['--no-stun', '--page', 'http://127.0.0.1:9/connect'], env, ws);
   const peer = await answerLink(await cliBare.url());
   cliBare.paste(peer.answer);
   await cliBare.until(/Connected/);
-  const bareDc = await Attached.attach(dcPipe(await peer.channel(), peer.offer.key), session);
+  const bareDc = await Attached.attach(dcPipe(await peer.channel(), peer.offer.key), box);
 
   console.log('\ntunnel (a): keystroke round trip over loopback, 2 x 150 keys each, interleaved');
   const r = { pageWs: [] as number[], pageDc: [] as number[], ws: [] as number[], dc: [] as number[] };
@@ -269,8 +270,8 @@ async function main(): Promise<void> {
   console.log(`\ntunnel (b): ${TOTAL / 1e6} MB written by sh in a shell of each client's own, until the end marker arrives`);
   const line = (what: string, x: { ms: number; mb: number; lagged: number }) =>
     console.log(`  ${what}  ${x.ms.toFixed(0)} ms   ${x.mb.toFixed(1)} MB delivered (${(x.mb / (x.ms / 1000)).toFixed(1)} MB/s)   skipped ahead (lagged) ${x.lagged}x`);
-  const wsShell = await Attached.attach(await wsPipe(url.replace('http://', 'ws://').replace('/?', '/ws?')), session, true);
-  const dcShell = await Attached.attach(dcPipe(await peer.channel(), peer.offer.key), session, true);
+  const wsShell = await Attached.attach(await wsPipe(url.replace('http://', 'ws://').replace('/?', '/ws?')), box, true);
+  const dcShell = await Attached.attach(dcPipe(await peer.channel(), peer.offer.key), box, true);
   const nw = await wsShell.blast();
   const nd = await dcShell.blast();
   line('Node, bare WebSocket           ', nw);

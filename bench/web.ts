@@ -6,6 +6,7 @@
 //  (b) 50 MB written by the agent's shell: time until the page shows the end marker, the
 //      longest the tab's main thread was blocked meanwhile (a timer's worst lateness), and
 //      whether it had to skip output (lagged) — vs `coop attach` of the same output.
+import { PROTOCOL_VERSION } from '../lib/ipc/messages.js';
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -63,10 +64,10 @@ function pageKeystrokes(page: Page, n: number): Promise<{ parsed: number[]; pain
  * In the page, without xterm.js or React: a WebSocket of its own attached to the agent,
  * a key frame sent until its echo arrives (the transport's share of the round trip).
  */
-function rawKeystrokes(page: Page, wsUrl: string, session: string, n: number): Promise<number[]> {
+function rawKeystrokes(page: Page, wsUrl: string, box: string, n: number): Promise<number[]> {
   const frames = {
-    hello: [...encodeMessage({ version: 1 })],
-    attach: [...encodeMessage({ cmd: 'attach', session, pty: 0, cols: 80, rows: 24 })],
+    hello: [...encodeMessage({ version: PROTOCOL_VERSION })],
+    attach: [...encodeMessage({ cmd: 'attach', box, pty: 0, cols: 80, rows: 24 })],
     keys: Array.from({ length: 26 }, (_, i) => [...encodeData(Buffer.from(String.fromCharCode(0x61 + i)))]),
     clear: [...encodeData(Buffer.from('\x15'))],
   };
@@ -182,13 +183,13 @@ async function main(): Promise<void> {
   const painted: number[] = [];
   const raw: number[] = [];
   const attach: number[] = [];
-  const session = (JSON.parse(execFileSync(process.execPath, [coop, 'ls', '--json'], { cwd: ws, env, encoding: 'utf8' })) as { name: string }[])[0]!.name;
+  const box = (JSON.parse(execFileSync(process.execPath, [coop, 'ls', '--json'], { cwd: ws, env, encoding: 'utf8' })) as { name: string }[])[0]!.name;
   const wsUrl = url.replace('http://', 'ws://').replace('/?', '/ws?');
   for (let r = 0; r < 2; r++) {
     const k = await pageKeystrokes(page, 150);
     parsed.push(...k.parsed);
     painted.push(...k.painted);
-    raw.push(...(await rawKeystrokes(page, wsUrl, session, 150)));
+    raw.push(...(await rawKeystrokes(page, wsUrl, box, 150)));
     attach.push(...(await cli.keystrokes(150)));
   }
   console.log(`  Chromium, echo in xterm.js's buffer   ${fmt(parsed)}   (target p50 <= 2 ms)`);

@@ -11,13 +11,13 @@ if (args[0] === '--agent') [, agent] = args.splice(0, 2);
 const [dir = process.cwd(), prompt = 'hello'] = args;
 
 const client = await Client.connect(); // starts the daemon when none runs
-let session;
+let box;
 try {
   const { config, workspace } = loadConfig({ cwd: dir, overrides: { agent }, requireAgent: true });
-  config.session.auto_restart = false; // one answer, then done
-  ({ session } = await client.create({ workspace, config, detach: true }));
+  config.box.auto_restart = false; // one answer, then done
+  ({ box } = await client.create({ workspace, config, detach: true }));
 
-  const stream = await client.attach({ session, cols: 100, rows: 30 });
+  const stream = await client.attach({ box, cols: 100, rows: 30 });
   let transcript = '';
   stream.on('data', (bytes) => {
     transcript += bytes.toString();
@@ -35,6 +35,6 @@ try {
   console.error(e instanceof CoopError ? `${e.code}: ${e.message}` : e);
   process.exitCode = 1;
 } finally {
-  if (session) await client.kill({ session }).catch(() => {});
+  if (box) await client.kill({ box }).catch(() => {});
   client.close();
 }

@@ -7,8 +7,8 @@
  *
  * | code | meaning |
  * | --- | --- |
- * | `SESSION_NOT_FOUND` | no box by that name (or for that directory) |
- * | `SESSION_EXISTS` | a box of that name is already running |
+ * | `BOX_NOT_FOUND` | no box by that name (or for that directory) |
+ * | `BOX_EXISTS` | a box of that name is already running |
  * | `PTY_NOT_FOUND` | the box has no PTY with that id |
  * | `INVALID_COMMAND` | the daemon did not understand a request |
  * | `VERSION_MISMATCH` | client and daemon speak different protocol versions |
@@ -31,8 +31,8 @@
  *   const code: ErrorCode = err instanceof CoopError ? err.code : 'INTERNAL';
  */
 export type ErrorCode =
-  | 'SESSION_NOT_FOUND'
-  | 'SESSION_EXISTS'
+  | 'BOX_NOT_FOUND'
+  | 'BOX_EXISTS'
   | 'PTY_NOT_FOUND'
   | 'INVALID_COMMAND'
   | 'VERSION_MISMATCH'
@@ -53,7 +53,7 @@ export type ErrorCode =
 
 const EXIT_CODES: Partial<Record<ErrorCode, number>> = {
   BAD_ARGUMENTS: 2,
-  SESSION_NOT_FOUND: 3,
+  BOX_NOT_FOUND: 3,
   PTY_NOT_FOUND: 3,
   DAEMON_FAILED: 4,
   ROOTFS_NOT_BUILT: 5,

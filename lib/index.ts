@@ -191,7 +191,7 @@ export type RunHandle = RunHandle_;
 /**
  * Creates a box that lives on by itself (its init waits for processes; no daemon needed):
  * start processes in it with {@link execInBox}, end it with {@link killBox}. Rejects with a
- * CoopError: SESSION_EXISTS when a box of that name runs, SANDBOX_FAILED, CONFIG_INVALID.
+ * CoopError: BOX_EXISTS when a box of that name runs, SANDBOX_FAILED, CONFIG_INVALID.
  *
  * @example
  *   const box = await createBox({ config, name: 'api-tests' });
@@ -426,10 +426,10 @@ export type PtyRow = PtyRow_;
 
 /**
  * The daemon's `status`: `pid`, `version`, `uptime_s`, `socket`, `coop_home`, how many
- * boxes (`sessions`) and `clients`, and its memory (`rss_bytes`).
+ * boxes (`boxes`) and `clients`, and its memory (`rss_bytes`).
  *
  * @example
  *   const s: StatusInfo = await client.status();
- *   console.log(`daemon ${s.version}, ${s.sessions} boxes`);
+ *   console.log(`daemon ${s.version}, ${s.boxes} boxes`);
  */
 export type StatusInfo = StatusInfo_;

@@ -9,7 +9,7 @@ export function coopHome(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /** Paths of one box's state under $COOP_HOME/sessions/<name>. */
-export interface SessionPaths {
+export interface BoxPaths {
   dir: string;
   /** Mount point that becomes the box's "/". */
   root: string;
@@ -22,7 +22,7 @@ export interface SessionPaths {
   record: string;
 }
 
-export function sessionPaths(home: string, name: string): SessionPaths {
+export function boxPaths(home: string, name: string): BoxPaths {
   const dir = join(home, 'sessions', name);
   return {
     dir,

@@ -12,8 +12,8 @@ export function connectClient(args: Args, ctx: CliContext, spawn = true): Promis
 /** The box named by the first positional (or --name), else the box of the caller's directory. */
 export async function targetBox(client: Client, args: Args, ctx: CliContext): Promise<LsRow> {
   const name = (args.positionals[0] ?? args.opts.name) as string | undefined;
-  const { sessions, gone } = await client.listing();
-  return resolveBox(sessions, name, ctx.cwd, gone);
+  const { boxes, gone } = await client.listing();
+  return resolveBox(boxes, name, ctx.cwd, gone);
 }
 
 /** Both stdin and stdout are terminals: an interactive attach is possible. */

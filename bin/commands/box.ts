@@ -18,8 +18,8 @@ const START_WATCH_MS = 750;
  * Watches a just-started agent for a moment; when it exits (or is restarting), says so
  * with the last lines of its screen. Null when it stayed up.
  */
-async function startTrouble(client: Client, session: string): Promise<string | null> {
-  const stream = await client.follow(session, 0);
+async function startTrouble(client: Client, box: string): Promise<string | null> {
+  const stream = await client.follow(box, 0);
   const chunks: Buffer[] = [];
   let ended: string | null = null;
   stream.on('data', (d: Buffer) => chunks.push(d));
@@ -41,13 +41,13 @@ async function startTrouble(client: Client, session: string): Promise<string | n
   });
   stream.destroy();
   // It may have exited before we watched: it is not running now.
-  const state = (await client.ptyLs(session)).find((p) => p.role === 'agent')?.state;
+  const state = (await client.ptyLs(box)).find((p) => p.role === 'agent')?.state;
   if (!ended && state !== 'running') ended = state === 'restarting' ? 'exited right after starting (auto_restart is trying again)' : `is ${state}`;
   if (!ended) return null;
   const size = stream.ptySize ?? { cols: 100, rows: 30 };
   const lines = (await renderLines(Buffer.concat(chunks), size.cols, size.rows)).filter((l) => l.trim());
   const last = lines.slice(-8).map((l) => `  | ${l}\n`).join('');
-  return `the agent of ${session} ${ended}; its last lines:\n${last}Fix sandbox.agent (coop.toml) or the agent's setup, then run \`coop restart\`; \`coop logs\` shows all of it.`;
+  return `the agent of ${box} ${ended}; its last lines:\n${last}Fix sandbox.agent (coop.toml) or the agent's setup, then run \`coop restart\`; \`coop logs\` shows all of it.`;
 }
 
 /** `coop`: the box of the workspace, created if needed, then attached (unless -d). */
@@ -61,20 +61,20 @@ export const openCommand: Handler = async (args, ctx) => {
   const client = await connectClient(args, ctx);
   try {
     const size = terminalSize(ctx);
-    const { session, existing } = await client.create({
+    const { box, existing } = await client.create({
       workspace: loaded.workspace, config, name: str(args.opts.name), detach, term: ctx.env.TERM || 'xterm-256color', ...size,
     });
-    if (existing && agent) printWarning(ctx, `--agent was ignored: box ${session} is already running; \`coop restart --agent '${agent}'\` restarts its agent with it`);
+    if (existing && agent) printWarning(ctx, `--agent was ignored: box ${box} is already running; \`coop restart --agent '${agent}'\` restarts its agent with it`);
     if (detach) {
-      const trouble = existing ? null : await startTrouble(client, session);
+      const trouble = existing ? null : await startTrouble(client, box);
       if (trouble) {
         printError(ctx, trouble);
         return 1;
       }
-      if (!ctx.quiet) ctx.stdout.write(`${existing ? 'Box already running' : 'Started box'}: ${session} (attach with \`coop attach ${session}\`)\n`);
+      if (!ctx.quiet) ctx.stdout.write(`${existing ? 'Box already running' : 'Started box'}: ${box} (attach with \`coop attach ${box}\`)\n`);
       return 0;
     }
-    return await attachTerminal(await client.attach({ session, ...size }), { role: 'agent', rawReplay: !existing });
+    return await attachTerminal(await client.attach({ box, ...size }), { role: 'agent', rawReplay: !existing });
   } finally {
     client.close();
   }
@@ -90,7 +90,7 @@ export const attachCommand: Handler = async (args, ctx) => {
       await client.ptyLs(box.name); // what is wrong with the box comes first
       throw new CoopError('BAD_ARGUMENTS', 'not on a terminal (stdin and stdout): `coop attach --readonly` prints the agent\'s output instead, `coop logs -f` its text');
     }
-    const stream = await client.attach({ session: box.name, pty: 0, ...terminalSize(ctx), readonly });
+    const stream = await client.attach({ box: box.name, pty: 0, ...terminalSize(ctx), readonly });
     return tty ? await attachTerminal(stream, { role: 'agent', readonly }) : await attachPlain(stream, { role: 'agent' });
   } finally {
     client.close();
@@ -103,7 +103,7 @@ export const killCommand: Handler = async (args, ctx) => {
     const force = args.opts.force === true;
     const killed = args.opts.all
       ? await client.kill({ all: true }, force)
-      : await client.kill({ session: (await targetBox(client, args, ctx)).name }, force);
+      : await client.kill({ box: (await targetBox(client, args, ctx)).name }, force);
     if (!ctx.quiet) ctx.stdout.write(killed.length ? `Killed ${killed.join(', ')}\n` : 'No boxes were running\n');
     return 0;
   } finally {
@@ -122,7 +122,7 @@ export const restartCommand: Handler = async (args, ctx) => {
     const box = await targetBox(client, args, ctx);
     const { config } = await boxConfig(args, ctx, { workspace: box.workspace, agent: str(args.opts.agent) });
     if (args.opts.box) {
-      await client.kill({ session: box.name });
+      await client.kill({ box: box.name });
       await client.create({ workspace: box.workspace, config, name: box.name, detach: true, term: ctx.env.TERM || 'xterm-256color', ...terminalSize(ctx) });
       if (!ctx.quiet) ctx.stdout.write(`Recreated box ${box.name} (persist directories and volumes kept)\n`);
       return 0;

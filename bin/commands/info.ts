@@ -85,7 +85,7 @@ export const statusCommand: Handler = async (args, ctx) => {
       ctx.stdout.write(networkLine(box) ?? '');
       ctx.stdout.write(table([['PTY', 'ROLE', 'STATE', 'PID', 'COMMAND'], ...box.ptys.map((p) => [String(p.id), p.role, p.state, String(p.pid ?? '-'), p.command])]));
     }
-    ctx.stdout.write(`Daemon pid ${daemon.pid}, coop ${daemon.version}, ${daemon.sessions} box(es), ${daemon.clients} client(s)\n`);
+    ctx.stdout.write(`Daemon pid ${daemon.pid}, coop ${daemon.version}, ${daemon.boxes} box(es), ${daemon.clients} client(s)\n`);
     return 0;
   } finally {
     client.close();

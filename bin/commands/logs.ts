@@ -17,18 +17,18 @@ function untilStopped(stop: () => void): () => void {
 export async function printLogs(args: Args, ctx: CliContext, pty: number, boxName?: string): Promise<number> {
   const client = await connectClient(args, ctx);
   try {
-    const session = boxName ?? (await targetBox(client, args, ctx)).name;
+    const box = boxName ?? (await targetBox(client, args, ctx)).name;
     const lines = args.opts.lines as number | undefined;
     const raw = args.opts.raw === true;
     if (!args.opts.follow) {
-      if (raw) ctx.stdout.write(await client.logs(session, pty, lines));
+      if (raw) ctx.stdout.write(await client.logs(box, pty, lines));
       else {
-        const s = await client.scrollback(session, pty);
+        const s = await client.scrollback(box, pty);
         ctx.stdout.write(tailText(await renderLines(s.data, s.cols, s.rows), lines));
       }
       return 0;
     }
-    const stream = await client.follow(session, pty, raw ? lines : undefined);
+    const stream = await client.follow(box, pty, raw ? lines : undefined);
     const done = untilStopped(() => stream.destroy());
     if (raw) {
       stream.on('data', (d: Buffer) => ctx.stdout.write(d));

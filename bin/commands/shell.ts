@@ -21,7 +21,7 @@ export const shellCommand: Handler = async (args, ctx) => {
     // Without a terminal the shell gets a quiet one of its own (no echo, LF endings), always a new one.
     const tty = onTerminal();
     const { pty, stream } = await client.shell({
-      session: box.name, command: args.opts.command as string | undefined, new: args.opts.new === true || !tty,
+      box: box.name, command: args.opts.command as string | undefined, new: args.opts.new === true || !tty,
       term: ctx.env.TERM || 'xterm-256color', ...terminalSize(ctx), cwd: ctx.cwd, plain: !tty,
     });
     if (tty) return await attachTerminal(stream, { role: 'shell' });
@@ -50,7 +50,7 @@ export const shellAttachCommand: Handler = async (args, ctx) => {
   try {
     if (!onTerminal()) throw new CoopError('BAD_ARGUMENTS', `coop shell attach needs a terminal (stdin and stdout); \`coop shell logs ${id} -f\` prints its output`);
     const box = await targetBox(client, { ...args, positionals: [] }, ctx);
-    const stream = await client.attach({ session: box.name, pty: id, ...terminalSize(ctx) });
+    const stream = await client.attach({ box: box.name, pty: id, ...terminalSize(ctx) });
     return await attachTerminal(stream, { role: 'shell' });
   } finally {
     client.close();

@@ -26,7 +26,7 @@ export const systemStatusCommand: Handler = async (args, ctx) => {
     else {
       ctx.stdout.write(table([
         ['pid', String(s.pid)], ['version', s.version], ['uptime', `${s.uptime_s}s`], ['socket', s.socket],
-        ['COOP_HOME', s.coop_home], ['boxes', String(s.sessions)], ['clients', String(s.clients)],
+        ['COOP_HOME', s.coop_home], ['boxes', String(s.boxes)], ['clients', String(s.clients)],
         ['memory (RSS)', `${(s.rss_bytes / 1048576).toFixed(1)} MiB`],
       ]));
     }
@@ -143,7 +143,7 @@ export const systemDfCommand: Handler = async (args, ctx) => {
   for (const r of u.rootfs) rows.push([`rootfs/${r.hash.slice(0, 12)}`, size(r.bytes), `${r.image ?? '(no record)'}${r.inUse ? ' (in use)' : ''}`]);
   rows.push(['download cache', size(u.cacheBytes), '`coop system prune` empties it']);
   for (const v of u.volumes) rows.push([`volume ${v.name}`, size(v.bytes), '']);
-  rows.push(['boxes (layers, persist)', size(u.sessionsBytes), '']);
+  rows.push(['boxes (layers, persist)', size(u.boxesBytes), '']);
   ctx.stdout.write(table(rows));
   return 0;
 };

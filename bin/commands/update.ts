@@ -23,8 +23,8 @@ async function handOver(ctx: CliContext, version: string): Promise<string> {
   try {
     const s = await client.status();
     await client.shutdown();
-    const boxes = s.sessions === 1 ? 'its box keeps' : `its ${s.sessions} boxes keep`;
-    return `the daemon (pid ${s.pid}, version ${s.version}) handed over: ${boxes} running, and the next coop command starts a daemon of ${version} that takes ${s.sessions === 1 ? 'it' : 'them'} over`;
+    const boxes = s.boxes === 1 ? 'its box keeps' : `its ${s.boxes} boxes keep`;
+    return `the daemon (pid ${s.pid}, version ${s.version}) handed over: ${boxes} running, and the next coop command starts a daemon of ${version} that takes ${s.boxes === 1 ? 'it' : 'them'} over`;
   } finally {
     client.close();
   }

@@ -30,7 +30,7 @@ export interface AttachEvents {
  * (see AttachEvents), and `ending` says why the stream ended.
  *
  * @example
- *   const stream: AttachStream = await client.attach({ session: 'api', cols: 80, rows: 24 });
+ *   const stream: AttachStream = await client.attach({ box: 'api', cols: 80, rows: 24 });
  *   stream.pipe(process.stdout);
  *   stream.on('close', () => console.log(stream.ending));
  */

@@ -19,12 +19,12 @@ function withSize(stream: AttachStream, response: Record<string, unknown>): Atta
 /**
  * A connection to the coop daemon (the process that owns every long-lived box and its PTYs),
  * with one method per command of its protocol. Methods reject with a CoopError carrying the
- * daemon's code (SESSION_NOT_FOUND, PTY_NOT_FOUND, CONFIG_INVALID, ...). Boxes live on after
+ * daemon's code (BOX_NOT_FOUND, PTY_NOT_FOUND, CONFIG_INVALID, ...). Boxes live on after
  * the client closes; `close()` it when done.
  *
  * @example
  *   const client = await Client.connect();          // starts the daemon when none runs
- *   const { session } = await client.create({ workspace, config, detach: true });
+ *   const { box } = await client.create({ workspace, config, detach: true });
  *   console.log(await client.ls());
  *   client.close();
  */
@@ -52,7 +52,7 @@ export class Client {
    *
    * @example
    *   const { config, workspace } = loadConfig({ cwd: process.cwd(), requireAgent: true });
-   *   const { session, existing } = await client.create({ workspace, config, detach: true });
+   *   const { box, existing } = await client.create({ workspace, config, detach: true });
    */
   create(req: { workspace: string; config: CoopConfig; name?: string; detach?: boolean; term?: string; cols?: number; rows?: number }): Promise<OkResponse<'create'>> {
     return this.conn.request({ cmd: 'create', ...req });
@@ -64,29 +64,29 @@ export class Client {
    *   for (const box of await client.ls()) console.log(box.name, box.workspace, box.state);
    */
   async ls(): Promise<LsRow[]> {
-    return (await this.conn.request({ cmd: 'ls' })).sessions;
+    return (await this.conn.request({ cmd: 'ls' })).boxes;
   }
   /**
    * The boxes, and those that ended on their own lately (`gone`, with why).
    *
    * @example
-   *   const { sessions, gone } = await client.listing();
+   *   const { boxes, gone } = await client.listing();
    *   for (const g of gone) console.log(`${g.name}: ${g.message}`);
    */
-  async listing(): Promise<{ sessions: LsRow[]; gone: GoneRow[] }> {
+  async listing(): Promise<{ boxes: LsRow[]; gone: GoneRow[] }> {
     const r = await this.conn.request({ cmd: 'ls' });
-    return { sessions: r.sessions, gone: r.gone ?? [] };
+    return { boxes: r.boxes, gone: r.gone ?? [] };
   }
   /**
-   * Ends a box (`{ session }`) or every box (`{ all: true }`): SIGTERM, 5 s grace, SIGKILL
+   * Ends a box (`{ box }`) or every box (`{ all: true }`): SIGTERM, 5 s grace, SIGKILL
    * (at once with `force`); its layers go, persist directories and volumes stay. Resolves
    * with the names of the boxes killed.
    *
    * @example
-   *   await client.kill({ session: 'api' });
+   *   await client.kill({ box: 'api' });
    *   await client.kill({ all: true }, true);
    */
-  async kill(target: { session: string } | { all: true }, force = false): Promise<string[]> {
+  async kill(target: { box: string } | { all: true }, force = false): Promise<string[]> {
     return (await this.conn.request({ cmd: 'kill', ...target, force })).killed;
   }
   /**
@@ -97,8 +97,8 @@ export class Client {
    * @example
    *   const needsBox = await client.restart('api', 0, loadConfig({ cwd: process.cwd() }).config);
    */
-  async restart(session: string, pty = 0, config?: CoopConfig): Promise<string[]> {
-    return (await this.conn.request({ cmd: 'restart', session, pty, config })).needs_box ?? [];
+  async restart(box: string, pty = 0, config?: CoopConfig): Promise<string[]> {
+    return (await this.conn.request({ cmd: 'restart', box, pty, config })).needs_box ?? [];
   }
   /**
    * A PTY's scrollback (up to 256 KiB of raw terminal output), or its last `lines` lines.
@@ -106,8 +106,8 @@ export class Client {
    * @example
    *   process.stdout.write(await client.logs('api', 0, 20));
    */
-  async logs(session: string, pty = 0, lines?: number): Promise<Buffer> {
-    return Buffer.from((await this.conn.request({ cmd: 'logs', session, pty, lines })).data ?? []);
+  async logs(box: string, pty = 0, lines?: number): Promise<Buffer> {
+    return Buffer.from((await this.conn.request({ cmd: 'logs', box, pty, lines })).data ?? []);
   }
   /**
    * A PTY's whole scrollback and its size (to render it at, e.g. in a terminal emulator).
@@ -115,8 +115,8 @@ export class Client {
    * @example
    *   const { data, cols, rows } = await client.scrollback('api', 0);
    */
-  async scrollback(session: string, pty = 0): Promise<{ data: Buffer; cols: number; rows: number }> {
-    const r = await this.conn.request({ cmd: 'logs', session, pty });
+  async scrollback(box: string, pty = 0): Promise<{ data: Buffer; cols: number; rows: number }> {
+    const r = await this.conn.request({ cmd: 'logs', box, pty });
     return { data: Buffer.from(r.data ?? []), cols: r.cols ?? 80, rows: r.rows ?? 24 };
   }
   /**
@@ -125,8 +125,8 @@ export class Client {
    * @example
    *   const shells = (await client.ptyLs('api')).filter((p) => p.role === 'shell');
    */
-  async ptyLs(session: string): Promise<PtyRow[]> {
-    return (await this.conn.request({ cmd: 'pty_ls', session })).ptys;
+  async ptyLs(box: string): Promise<PtyRow[]> {
+    return (await this.conn.request({ cmd: 'pty_ls', box })).ptys;
   }
   /**
    * Ends a shell PTY (its process gets SIGHUP, then SIGKILL).
@@ -134,14 +134,14 @@ export class Client {
    * @example
    *   await client.ptyKill('api', 2);
    */
-  async ptyKill(session: string, pty: number): Promise<void> {
-    await this.conn.request({ cmd: 'pty_kill', session, pty });
+  async ptyKill(box: string, pty: number): Promise<void> {
+    await this.conn.request({ cmd: 'pty_kill', box, pty });
   }
   /**
    * The daemon: pid, version, uptime, socket, $COOP_HOME, how many boxes and clients, memory.
    *
    * @example
-   *   const { version, sessions } = await client.status();
+   *   const { version, boxes } = await client.status();
    */
   status(): Promise<StatusInfo> {
     return this.conn.request({ cmd: 'status' });
@@ -212,12 +212,12 @@ export class Client {
    * clients get (no Ctrl+D, Ctrl+\, or `exit` lines).
    *
    * @example
-   *   const agent = await client.attach({ session, cols: 120, rows: 40 });
+   *   const agent = await client.attach({ box, cols: 120, rows: 40 });
    *   agent.on('data', (bytes) => process.stdout.write(bytes));
    *   agent.write('explain this repository\r');
    *   agent.detach();
    */
-  async attach(req: { session: string; pty?: number; cols: number; rows: number; readonly?: boolean; filtered?: boolean }): Promise<AttachStream> {
+  async attach(req: { box: string; pty?: number; cols: number; rows: number; readonly?: boolean; filtered?: boolean }): Promise<AttachStream> {
     const c = await this.streamConnection();
     const { response, stream } = await c.openStream({ cmd: 'attach', pty: 0, ...req });
     return withSize(stream, response);
@@ -229,10 +229,10 @@ export class Client {
    * with its id and the stream.
    *
    * @example
-   *   const { pty, stream } = await client.shell({ session, command: 'npm test', new: true, cols: 80, rows: 24 });
+   *   const { pty, stream } = await client.shell({ box, command: 'npm test', new: true, cols: 80, rows: 24 });
    *   stream.on('pty_exited', ({ code }) => console.log(`exit ${code}`));
    */
-  async shell(req: { session: string; command?: string; new?: boolean; cols: number; rows: number; term?: string; cwd?: string; plain?: boolean }): Promise<{ pty: number; stream: AttachStream }> {
+  async shell(req: { box: string; command?: string; new?: boolean; cols: number; rows: number; term?: string; cwd?: string; plain?: boolean }): Promise<{ pty: number; stream: AttachStream }> {
     const c = await this.streamConnection();
     const { response, stream } = await c.openStream({ cmd: 'shell', ...req });
     return { pty: response.pty as number, stream: withSize(stream, response) };
@@ -243,12 +243,12 @@ export class Client {
    * `lines` lines, then what follows; the stream ends when the PTY's process does.
    *
    * @example
-   *   const out = await client.follow(session, 0);
+   *   const out = await client.follow(box, 0);
    *   out.pipe(process.stdout);
    */
-  async follow(session: string, pty = 0, lines?: number): Promise<AttachStream> {
+  async follow(box: string, pty = 0, lines?: number): Promise<AttachStream> {
     const c = await this.streamConnection();
-    const { response, stream } = await c.openStream({ cmd: 'logs', session, pty, follow: true, lines });
+    const { response, stream } = await c.openStream({ cmd: 'logs', box, pty, follow: true, lines });
     return withSize(stream, response);
   }
 
@@ -282,10 +282,10 @@ export function resolveBox(rows: LsRow[], name: string | undefined, cwd: string,
     const row = rows.find((r) => r.name === name);
     if (row) return row;
     const g = gone.find((r) => r.name === name);
-    throw new CoopError('SESSION_NOT_FOUND', g?.message ?? `no box named ${name}; \`coop ls\` lists the running ones`);
+    throw new CoopError('BOX_NOT_FOUND', g?.message ?? `no box named ${name}; \`coop ls\` lists the running ones`);
   }
   const row = boxForDirectory(rows, cwd);
   if (row) return row;
   const g = boxForDirectory(gone, cwd);
-  throw new CoopError('SESSION_NOT_FOUND', g?.message ?? `no box for ${cwd}; start one with \`coop\`, or name one (\`coop ls\` lists them)`);
+  throw new CoopError('BOX_NOT_FOUND', g?.message ?? `no box for ${cwd}; start one with \`coop\`, or name one (\`coop ls\` lists them)`);
 }

@@ -1,4 +1,4 @@
-// The daemon (SPEC §5): the session service (service.ts) behind a gateway (gateway.ts) that
+// The daemon (SPEC §5): the box service (service.ts) behind a gateway (gateway.ts) that
 // serves each listener's transports with the policy of their peer's kind — the Unix socket
 // ($COOP_HOME/sock, `local` peers), after `coop serve` HTTP/WebSocket (`web` peers,
 // lib/web), and for each `coop tunnel` a WebRTC peer (`tunnel` peers, lib/tunnel). It exits when idle, leaves boxes running when it stops, and takes running
@@ -13,7 +13,7 @@ import type { Request, Responses, StatusInfo } from '../ipc/messages.js';
 import { listenUnix, peerCred } from '../ipc/unix.js';
 import { packageRoot } from '../native.js';
 import { daemonPaths } from '../paths.js';
-import { AGENT_PTY } from '../session/session.js';
+import { AGENT_PTY } from '../ptys/served-box.js';
 import { CoopError } from '../errors.js';
 import type { Tunnels } from '../tunnel/tunnels.js';
 import type { WebServer } from '../web/server.js';
@@ -21,7 +21,7 @@ import { scanBoxes } from './discover.js';
 import { Gateway, type DaemonCommands } from './gateway.js';
 import { DaemonLog } from './log.js';
 import type { Roster } from './roster.js';
-import { SessionService } from './service.js';
+import { BoxService } from './service.js';
 
 export interface DaemonOptions {
   coopHome: string;
@@ -39,7 +39,7 @@ export interface DaemonOptions {
 const SWEEP_MS = 2000;
 
 export class Daemon {
-  readonly service: SessionService;
+  readonly service: BoxService;
   readonly gateway: Gateway;
   private sweeper: NodeJS.Timeout | null = null;
   private server: Server | null = null;
@@ -60,7 +60,7 @@ export class Daemon {
   private constructor(private readonly opts: Required<DaemonOptions>) {
     this.paths = { ...daemonPaths(opts.coopHome), socket: opts.socket };
     this.log = new DaemonLog(this.paths.log);
-    this.service = new SessionService(opts.coopHome, this.log, opts.killGraceMs, () => this.touch());
+    this.service = new BoxService(opts.coopHome, this.log, opts.killGraceMs, () => this.touch());
     this.gateway = new Gateway({
       service: this.service, log: this.log, changed: () => this.touch(), maxConnections: opts.maxConnections,
       daemon: {
@@ -237,7 +237,7 @@ export class Daemon {
     const version = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
     return {
       pid: process.pid, version, uptime_s: Math.round((Date.now() - this.started) / 1000), socket: this.paths.socket,
-      coop_home: this.opts.coopHome, sessions: this.boxes.size, clients: this.service.clientCount(), rss_bytes: process.memoryUsage().rss,
+      coop_home: this.opts.coopHome, boxes: this.boxes.size, clients: this.service.clientCount(), rss_bytes: process.memoryUsage().rss,
       tunnels: this.tunnels?.size ?? 0,
     };
   }

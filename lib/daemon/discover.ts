@@ -6,9 +6,9 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { findBoxInits, type FoundInit } from '../sandbox/box-inits.js';
 import { adoptBox, isRunning, layerPaths, readBoxRecord, type BoxRecord } from '../sandbox/box.js';
-import { sessionPaths } from '../paths.js';
+import { boxPaths } from '../paths.js';
 
-export function sessionNames(coopHome: string): string[] {
+export function boxNames(coopHome: string): string[] {
   try {
     return readdirSync(join(coopHome, 'sessions')).filter((n) => !n.startsWith('.')).sort();
   } catch {
@@ -35,9 +35,9 @@ const damagedFrom = (init: FoundInit, problem: string): DamagedBox => ({
 export function scanBoxes(coopHome: string): BoxScan {
   const inits = findBoxInits(coopHome);
   const out: BoxScan = { running: [], damaged: [], dead: [] };
-  const names = new Set([...sessionNames(coopHome), ...inits.keys()]);
+  const names = new Set([...boxNames(coopHome), ...inits.keys()]);
   for (const name of [...names].sort()) {
-    const paths = sessionPaths(coopHome, name);
+    const paths = boxPaths(coopHome, name);
     const rec = readBoxRecord(paths);
     const init = inits.get(name);
     if (rec && isRunning(rec) && adoptBox(rec)) {

@@ -1,5 +1,5 @@
 // The gateway (SPEC §5): serves one transport for one peer, checking every request against
-// the policy of the peer's kind (policy.ts) before the session service sees it. Listeners
+// the policy of the peer's kind (policy.ts) before the box service sees it. Listeners
 // (the Unix socket here; HTTP/WebSocket in lib/web; WebRTC in lib/tunnel) make the transports and
 // say who the peer is; the gateway counts them all, so any client keeps the daemon up.
 import { statSync } from 'node:fs';
@@ -15,7 +15,7 @@ import { refuseConnection, serveConnection, type Handlers, type Transport } from
 import { coopHome } from '../paths.js';
 import type { DaemonLog } from './log.js';
 import { checkRequest, type Peer } from './policy.js';
-import type { SessionService } from './service.js';
+import type { BoxService } from './service.js';
 
 /** What only the daemon itself can answer (its listeners, its life). */
 export interface DaemonCommands {
@@ -30,7 +30,7 @@ export interface DaemonCommands {
 }
 
 export interface GatewayOptions {
-  service: SessionService;
+  service: BoxService;
   daemon: DaemonCommands;
   log: DaemonLog;
   /** Called when transports come and go (the idle timer). */
@@ -120,20 +120,20 @@ export class Gateway {
       },
       attach: async (req) => {
         check(req);
-        return service.attach(req.session, req.pty, {
+        return service.attach(req.box, req.pty, {
           kind: peer.kind, cols: req.cols, rows: req.rows, readonly: req.readonly ?? false, filtered: !local || (req.filtered ?? false),
         });
       },
       shell: async (req) => {
         check(req);
-        const pty = service.shell(req.session, {
+        const pty = service.shell(req.box, {
           command: req.command, fresh: req.new, cols: req.cols, rows: req.rows, term: req.term, cwd: local ? req.cwd : undefined, plain: req.plain,
         });
-        return service.attach(req.session, pty, { kind: peer.kind, cols: req.cols, rows: req.rows, readonly: false, filtered: false });
+        return service.attach(req.box, pty, { kind: peer.kind, cols: req.cols, rows: req.rows, readonly: false, filtered: false });
       },
       logsFollow: async (req) => {
         check(req);
-        return service.follow(req.session, req.pty, peer.kind, req.lines);
+        return service.follow(req.box, req.pty, peer.kind, req.lines);
       },
       ls: (req) => {
         check(req);
@@ -141,23 +141,23 @@ export class Gateway {
       },
       kill: async (req) => {
         check(req);
-        return { killed: await service.kill(req.all ? service.allNames() : [req.session!], req.force ?? false) };
+        return { killed: await service.kill(req.all ? service.allNames() : [req.box!], req.force ?? false) };
       },
       restart: (req) => {
         check(req);
-        return { needs_box: service.restart(req.session, req.pty, req.config) };
+        return { needs_box: service.restart(req.box, req.pty, req.config) };
       },
       logs: (req) => {
         check(req);
-        return service.logs(req.session, req.pty, req.lines);
+        return service.logs(req.box, req.pty, req.lines);
       },
       pty_ls: (req) => {
         check(req);
-        return { ptys: service.ptyLs(req.session) };
+        return { ptys: service.ptyLs(req.box) };
       },
       pty_kill: (req) => {
         check(req);
-        service.ptyKill(req.session, req.pty);
+        service.ptyKill(req.box, req.pty);
         return {};
       },
       serve: (req) => {

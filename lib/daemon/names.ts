@@ -3,12 +3,12 @@
 // persist directories must never reach another workspace's box).
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { SESSION_NAME } from '../ipc/validate.js';
+import { BOX_NAME } from '../ipc/validate.js';
 
 /** A valid box name from a directory name. */
 export function baseName(workspace: string): string {
   const cleaned = basename(workspace).replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 56);
-  return SESSION_NAME.test(cleaned) ? cleaned : 'box';
+  return BOX_NAME.test(cleaned) ? cleaned : 'box';
 }
 
 const markerOf = (coopHome: string, name: string) => join(coopHome, 'sessions', name, 'workspace');

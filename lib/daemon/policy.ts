@@ -53,7 +53,7 @@ export function checkRequest(peer: Peer, req: Request): void {
       if (req.filtered === false) refuse(peer, "cannot turn off the input filter: their input to the agent is always filtered");
       break;
     case 'kill':
-      if (req.all || !req.session) refuse(peer, 'kill one box at a time, by name');
+      if (req.all || !req.box) refuse(peer, 'kill one box at a time, by name');
       break;
     default:
       break;

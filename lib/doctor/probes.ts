@@ -67,7 +67,7 @@ export async function daemonCheck(home: string, env: NodeJS.ProcessEnv): Promise
   }
   try {
     const s = await client.status();
-    const what = `running: pid ${s.pid}, version ${s.version}, ${s.sessions} box${s.sessions === 1 ? '' : 'es'}, ${s.clients} client${s.clients === 1 ? '' : 's'}`;
+    const what = `running: pid ${s.pid}, version ${s.version}, ${s.boxes} box${s.boxes === 1 ? '' : 'es'}, ${s.clients} client${s.clients === 1 ? '' : 's'}`;
     const mine = packageVersion();
     if (s.version !== mine) return { name, status: 'warning', message: `${what}; this coop is version ${mine}: \`coop system shutdown\` hands its boxes to a daemon of this version` };
     return { name, status: 'ok', message: what };

@@ -12,7 +12,7 @@ export interface DiskUsage {
   rootfs: { hash: string; image: string | null; bytes: number; inUse: boolean }[];
   cacheBytes: number;
   volumes: { name: string; bytes: number }[];
-  sessionsBytes: number;
+  boxesBytes: number;
 }
 
 /** Bytes under a path (not following symlinks, hard links counted once). */
@@ -56,7 +56,7 @@ export async function diskUsage(home: string): Promise<DiskUsage> {
   }
   const volumes = [];
   for (const name of await list(volumesDir(home))) volumes.push({ name, bytes: await sizeOf(join(volumesDir(home), name)) });
-  return { rootfs, cacheBytes: await sizeOf(cacheDir(home)), volumes, sessionsBytes: await sizeOf(join(home, 'sessions')) };
+  return { rootfs, cacheBytes: await sizeOf(cacheDir(home)), volumes, boxesBytes: await sizeOf(join(home, 'sessions')) };
 }
 
 export interface CleanResult {

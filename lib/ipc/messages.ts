@@ -4,7 +4,7 @@
 import type { CoopConfig } from '../config/types.js';
 import type { ErrorCode } from '../errors.js';
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 export interface Hello {
   version: number;
@@ -33,7 +33,7 @@ export interface CreateRequest {
 
 export interface AttachRequest {
   cmd: 'attach';
-  session: string;
+  box: string;
   pty: number;
   cols: number;
   rows: number;
@@ -48,7 +48,7 @@ export interface AttachRequest {
 
 export interface ShellRequest {
   cmd: 'shell';
-  session: string;
+  box: string;
   /** Shell command line (default sandbox.shell). */
   command?: string;
   /** Start a new shell even if one with the same command is running. */
@@ -71,7 +71,7 @@ export interface LsRequest {
 
 export interface KillRequest {
   cmd: 'kill';
-  session?: string;
+  box?: string;
   all?: boolean;
   /** SIGKILL at once instead of SIGTERM and a grace period. */
   force?: boolean;
@@ -79,7 +79,7 @@ export interface KillRequest {
 
 export interface RestartRequest {
   cmd: 'restart';
-  session: string;
+  box: string;
   pty: number;
   /** A freshly loaded configuration (coop restart re-reads coop.toml). */
   config?: CoopConfig;
@@ -87,7 +87,7 @@ export interface RestartRequest {
 
 export interface LogsRequest {
   cmd: 'logs';
-  session: string;
+  box: string;
   pty: number;
   follow?: boolean;
   /** Only the last N lines of the scrollback. */
@@ -96,12 +96,12 @@ export interface LogsRequest {
 
 export interface PtyLsRequest {
   cmd: 'pty_ls';
-  session: string;
+  box: string;
 }
 
 export interface PtyKillRequest {
   cmd: 'pty_kill';
-  session: string;
+  box: string;
   pty: number;
 }
 
@@ -197,7 +197,7 @@ export interface StatusInfo {
   uptime_s: number;
   socket: string;
   coop_home: string;
-  sessions: number;
+  boxes: number;
   clients: number;
   rss_bytes: number;
   /** Open tunnels (`coop tunnel`). */
@@ -205,11 +205,11 @@ export interface StatusInfo {
 }
 
 export interface Responses {
-  create: { session: string; existing: boolean };
+  create: { box: string; existing: boolean };
   /** cols/rows: the PTY's size when its scrollback was taken (to render the replay at). */
-  attach: { session: string; pty: number; cols?: number; rows?: number };
-  shell: { session: string; pty: number; cols?: number; rows?: number };
-  ls: { sessions: LsRow[]; gone?: GoneRow[] };
+  attach: { box: string; pty: number; cols?: number; rows?: number };
+  shell: { box: string; pty: number; cols?: number; rows?: number };
+  ls: { boxes: LsRow[]; gone?: GoneRow[] };
   kill: { killed: string[] };
   /** needs_box: changed settings that only a new box applies (`coop restart --box`). */
   restart: { needs_box?: string[] };

@@ -9,14 +9,14 @@ type Field = 'string' | 'name' | 'uint' | 'dim' | 'port' | 'boolean' | 'config' 
 
 const SPECS: Record<Command, Record<string, [Field, boolean]>> = {
   create: { name: ['name', false], workspace: ['string', true], config: ['config', false], detach: ['boolean', false], term: ['string', false], cols: ['dim', false], rows: ['dim', false] },
-  attach: { session: ['name', true], pty: ['uint', true], cols: ['dim', true], rows: ['dim', true], readonly: ['boolean', false], filtered: ['boolean', false] },
-  shell: { session: ['name', true], command: ['string', false], new: ['boolean', false], cols: ['dim', true], rows: ['dim', true], term: ['string', false], cwd: ['string', false], plain: ['boolean', false] },
+  attach: { box: ['name', true], pty: ['uint', true], cols: ['dim', true], rows: ['dim', true], readonly: ['boolean', false], filtered: ['boolean', false] },
+  shell: { box: ['name', true], command: ['string', false], new: ['boolean', false], cols: ['dim', true], rows: ['dim', true], term: ['string', false], cwd: ['string', false], plain: ['boolean', false] },
   ls: {},
-  kill: { session: ['name', false], all: ['boolean', false], force: ['boolean', false] },
-  restart: { session: ['name', true], pty: ['uint', true], config: ['config', false] },
-  logs: { session: ['name', true], pty: ['uint', true], follow: ['boolean', false], lines: ['uint', false] },
-  pty_ls: { session: ['name', true] },
-  pty_kill: { session: ['name', true], pty: ['uint', true] },
+  kill: { box: ['name', false], all: ['boolean', false], force: ['boolean', false] },
+  restart: { box: ['name', true], pty: ['uint', true], config: ['config', false] },
+  logs: { box: ['name', true], pty: ['uint', true], follow: ['boolean', false], lines: ['uint', false] },
+  pty_ls: { box: ['name', true] },
+  pty_kill: { box: ['name', true], pty: ['uint', true] },
   serve: { host: ['string', true], port: ['port', true], token: ['string', false] },
   serve_stop: {},
   tunnel: { stun: ['strings', false], page: ['string', false], timeout_ms: ['uint', false] },
@@ -27,7 +27,7 @@ const SPECS: Record<Command, Record<string, [Field, boolean]>> = {
 };
 
 /** Box names: no "/", no leading dot, printable, at most 64 characters. */
-export const SESSION_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+export const BOX_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 const own = (o: Record<string, unknown>, k: string) => (Object.prototype.hasOwnProperty.call(o, k) ? o[k] : undefined);
 
@@ -39,7 +39,7 @@ function checkField(kind: Field, v: unknown, name: string): unknown {
     case 'string':
       return typeof v === 'string' && v.length <= 65536 ? v : bad('a string');
     case 'name':
-      return typeof v === 'string' && SESSION_NAME.test(v) ? v : bad('a box name (letters, digits, "_", "." and "-", no "/")');
+      return typeof v === 'string' && BOX_NAME.test(v) ? v : bad('a box name (letters, digits, "_", "." and "-", no "/")');
     case 'uint':
       return Number.isSafeInteger(v) && (v as number) >= 0 ? v : bad('a whole number >= 0');
     case 'dim':
@@ -75,7 +75,7 @@ export function validateRequest(msg: unknown): Request {
     }
     out[name] = checkField(kind, v, name);
   }
-  if (cmd === 'kill' && !out.session && !out.all) throw new InvalidRequest('kill needs "session" or "all"');
+  if (cmd === 'kill' && !out.box && !out.all) throw new InvalidRequest('kill needs "box" or "all"');
   if (cmd === 'tunnel_wait' && out.until !== 'connected' && out.until !== 'closed') throw new InvalidRequest('field "until": expected "connected" or "closed"');
   return out as unknown as Request;
 }

@@ -3,11 +3,11 @@
 // box is found even when its record on disk is gone or garbled.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { sessionPaths } from '../paths.js';
+import { boxPaths } from '../paths.js';
 
 /** Variables of a box init's environ (set by createBox). */
 export const INIT_ENV = {
-  session: 'COOP_SESSION',
+  box: 'COOP_SESSION',
   workspace: 'COOP_WORKSPACE',
   created: 'COOP_CREATED',
   /** The box environment (JSON): a restarted daemon starts processes with it. */
@@ -77,9 +77,9 @@ export interface FoundInit {
 /** The init of a box of this $COOP_HOME at `pid`, or null when pid is something else. */
 export function boxInitAt(coopHome: string, pid: number): FoundInit | null {
   const environ = readEnviron(pid);
-  const name = environ?.[INIT_ENV.session];
+  const name = environ?.[INIT_ENV.box];
   if (!environ || !name || name.includes('/') || !environ[INIT_ENV.boxEnv]) return null;
-  if (environ[INIT_ENV.dir] !== sessionPaths(coopHome, name).dir || !isNamespaceInit(pid)) return null;
+  if (environ[INIT_ENV.dir] !== boxPaths(coopHome, name).dir || !isNamespaceInit(pid)) return null;
   const startTime = readStartTime(pid);
   if (!startTime) return null;
   return {

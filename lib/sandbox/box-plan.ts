@@ -7,7 +7,7 @@
 //   daemon     $COOP_HOME/sessions/<name>/{upper,work} on disk, kept until `coop kill`.
 import { posix } from 'node:path';
 import type { NetworkMode } from '../config/types.js';
-import type { SessionPaths } from '../paths.js';
+import type { BoxPaths } from '../paths.js';
 import { boxEnv, homeOf } from './env.js';
 import { APT_ONE_ID, groupFor, hostsFor, passwdFor } from './etc-files.js';
 import { HOST_EMPTY, type HostLayout } from './host-image.js';
@@ -26,7 +26,7 @@ export type BoxMount =
 export interface BoxSpec {
   name: string;
   coopHome: string;
-  paths: SessionPaths;
+  paths: BoxPaths;
   rootfs: RootfsSource;
   workspace: { host: string; path: string };
   mounts: BoxMount[];
@@ -352,7 +352,7 @@ function maskCoopHome(spec: BoxSpec, b: Builder, wsPath: string): void {
 /** The environment of processes started in the box (the agent, shells, a run command). */
 export function processEnv(spec: BoxSpec): Record<string, string> {
   return boxEnv({
-    user: spec.user, home: homeOf(spec.user), shell: spec.shell, term: spec.term, lang: spec.lang, session: spec.name,
+    user: spec.user, home: homeOf(spec.user), shell: spec.shell, term: spec.term, lang: spec.lang, box: spec.name,
     workspaceHost: spec.workspace.host, created: spec.created, extra: { ...proxyEnv(spec.net ?? null), ...spec.env },
   });
 }

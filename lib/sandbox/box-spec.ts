@@ -6,7 +6,7 @@ import type { CoopConfig } from '../config/types.js';
 import { configMounts } from '../config/mounts.js';
 import { canonicalPath } from '../config/widen.js';
 import { CoopError } from '../errors.js';
-import { coopHome as defaultHome, sessionPaths } from '../paths.js';
+import { coopHome as defaultHome, boxPaths } from '../paths.js';
 import type { BoxMount, BoxSpec, RootfsSource } from './box-plan.js';
 import { baseAccounts, resolveShell } from './etc-files.js';
 import { currentUser, idMappingFor } from './idmap.js';
@@ -117,7 +117,7 @@ export function boxSpecFor(req: BoxRequest): BoxSpec {
   const mounts = canonicalMounts(req.mounts ?? configMounts(config));
   const user = currentUser();
   const env = req.callerEnv ?? process.env;
-  const paths = sessionPaths(home, name);
+  const paths = boxPaths(home, name);
   const net = boxNetworkFor(config.network, { name, init: req.init, log: join(paths.dir, 'network.log') });
   return {
     name,

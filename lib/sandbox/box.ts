@@ -1,12 +1,12 @@
 // Long-lived boxes: create one (its init lives on, detached from the caller), start
 // processes inside it (setns into the init's namespaces), kill it. The daemon builds
-// sessions on these; they work without it too.
+// boxes on these; they work without it too.
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { CoopConfig } from '../config/types.js';
 import { CoopError } from '../errors.js';
 import { helperPath } from '../native.js';
-import { sessionPaths, type SessionPaths } from '../paths.js';
+import { boxPaths, type BoxPaths } from '../paths.js';
 import { findBoxInits, INIT_ENV, processStat, readEnviron, readStartTime } from './box-inits.js';
 import { boxNamespaces, planBox, PlanError, processEnv, type BoxMount } from './box-plan.js';
 import { boxSpecFor } from './box-spec.js';
@@ -28,7 +28,7 @@ export interface Box {
   startTime: string;
   namespaces: Namespace[];
   idmap: IdMapping;
-  paths: SessionPaths;
+  paths: BoxPaths;
   workspace: { host: string; path: string };
   /** In-box user name, its home and shell. */
   user: string;
@@ -69,10 +69,10 @@ export { readEnviron, readStartTime };
 export const isRunning = (box: Pick<Box, 'pid' | 'startTime'>) => readStartTime(box.pid) === box.startTime;
 
 /** What a box made under sessions/<name> and its removal takes away; persist/ is never among them. */
-export const layerPaths = (p: SessionPaths) => [p.root, p.upper, p.work, join(p.dir, 'files'), join(p.dir, 'host'), p.record];
+export const layerPaths = (p: BoxPaths) => [p.root, p.upper, p.work, join(p.dir, 'files'), join(p.dir, 'host'), p.record];
 
 /** Removes a box's layers (never its persist directories); for boxes whose init is gone. */
-export async function removeLayers(p: SessionPaths, idmap: IdMapping): Promise<void> {
+export async function removeLayers(p: BoxPaths, idmap: IdMapping): Promise<void> {
   const present = layerPaths(p).filter((x) => existsSync(x));
   if (!present.length) return;
   await removeTree(present, idmap).catch(() => {
@@ -86,13 +86,13 @@ export async function removeLayers(p: SessionPaths, idmap: IdMapping): Promise<v
  * are removed (persist directories stay).
  */
 async function claimBoxDir(coopHome: string, name: string, idmap: IdMapping): Promise<void> {
-  const paths = sessionPaths(coopHome, name);
+  const paths = boxPaths(coopHome, name);
   const rec = readBoxRecord(paths);
-  if (rec && isRunning(rec)) throw new CoopError('SESSION_EXISTS', `box ${name} is already running (init pid ${rec.pid})`);
+  if (rec && isRunning(rec)) throw new CoopError('BOX_EXISTS', `box ${name} is already running (init pid ${rec.pid})`);
   if (!layerPaths(paths).some((x) => existsSync(x))) return;
   const init = findBoxInits(coopHome).get(name);
   if (init) {
-    throw new CoopError('SESSION_EXISTS', `box ${name} is still running (init pid ${init.pid}) but its record ${paths.record} is unreadable; end it with \`coop kill ${name}\` (persist directories are kept)`);
+    throw new CoopError('BOX_EXISTS', `box ${name} is still running (init pid ${init.pid}) but its record ${paths.record} is unreadable; end it with \`coop kill ${name}\` (persist directories are kept)`);
   }
   await removeLayers(paths, rec?.idmap ?? idmap);
 }
@@ -122,7 +122,7 @@ export async function createBox(opts: CreateBoxOptions): Promise<Box> {
     // so that a restarted daemon can start processes in the box again without it on disk,
     // and its identity, so that the box is found even when its record is not.
     env: {
-      [INIT_ENV.session]: spec.name, [INIT_ENV.workspace]: spec.workspace.host, [INIT_ENV.created]: String(spec.created),
+      [INIT_ENV.box]: spec.name, [INIT_ENV.workspace]: spec.workspace.host, [INIT_ENV.created]: String(spec.created),
       [INIT_ENV.boxEnv]: JSON.stringify(env), [INIT_ENV.dir]: spec.paths.dir, ...(rootfs ? { [INIT_ENV.rootfs]: rootfs } : {}),
     },
   });
@@ -165,7 +165,7 @@ export async function createBox(opts: CreateBoxOptions): Promise<Box> {
 export function adoptBox(record: BoxRecord): Box | null {
   if (!isRunning(record)) return null;
   const environ = readEnviron(record.pid);
-  if (!environ || environ[INIT_ENV.session] !== record.name || !environ[INIT_ENV.boxEnv]) return null;
+  if (!environ || environ[INIT_ENV.box] !== record.name || !environ[INIT_ENV.boxEnv]) return null;
   // Inits made before the identity variables existed lack COOP_BOX_DIR; others must match.
   if (environ[INIT_ENV.dir] !== undefined && environ[INIT_ENV.dir] !== record.paths.dir) return null;
   try {
@@ -196,7 +196,7 @@ function recordProblem(r: Record<string, unknown>, name: string): string | null 
  * Reads sessions/<name>/box.json (written by createBox); null when absent or not a valid
  * record. Its paths are always this box's own (never taken from the file).
  */
-export function readBoxRecord(paths: SessionPaths): BoxRecord | null {
+export function readBoxRecord(paths: BoxPaths): BoxRecord | null {
   let parsed: unknown;
   try {
     parsed = JSON.parse(readFileSync(paths.record, 'utf8'));

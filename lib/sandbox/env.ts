@@ -11,7 +11,7 @@ export interface BoxEnvInput {
   term?: string;
   /** The caller's LANG, if set. */
   lang?: string;
-  session: string;
+  box: string;
   workspaceHost: string;
   created: number;
   /** `[env]` of coop.toml, already expanded; wins over everything above. */
@@ -29,7 +29,7 @@ export function boxEnv(i: BoxEnvInput): Record<string, string> {
   };
   if (i.lang) env.LANG = i.lang;
   env.IS_SANDBOX = '1';
-  env.COOP_SESSION = i.session;
+  env.COOP_SESSION = i.box;
   env.COOP_WORKSPACE = i.workspaceHost;
   env.COOP_CREATED = String(i.created);
   return { ...env, ...i.extra };

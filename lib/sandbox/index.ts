@@ -7,7 +7,7 @@ export {
   type Box, type BoxProcess, type BoxRecord, type CreateBoxOptions,
 } from './box.js';
 export { execInBox, type ExecHandle, type ExecOptions, type ExecResult } from './exec.js';
-export { coopHome, sessionPaths, daemonPaths, type SessionPaths } from '../paths.js';
+export { coopHome, boxPaths, daemonPaths, type BoxPaths } from '../paths.js';
 export { spawnInUserns, usernsPlan, canMapRange, type UsernsOptions } from './userns.js';
 export { planBox, boxPath, processEnv, PlanError, type BoxSpec, type BoxMount, type RootfsSource } from './box-plan.js';
 export { boxSpecFor, type BoxRequest } from './box-spec.js';

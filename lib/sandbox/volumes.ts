@@ -6,7 +6,7 @@ import { parseMountEntry } from '../config/mounts.js';
 import type { CoopConfig } from '../config/types.js';
 import { runningBoxes } from '../daemon/discover.js';
 import { CoopError } from '../errors.js';
-import { sessionPaths, volumesDir } from '../paths.js';
+import { boxPaths, volumesDir } from '../paths.js';
 import { currentUser, idMappingFor } from './idmap.js';
 import { removeBoxDir } from './remove.js';
 
@@ -18,7 +18,7 @@ export function volumeUsers(coopHome: string): Map<string, string[]> {
   for (const box of runningBoxes(coopHome)) {
     let config: CoopConfig;
     try {
-      config = (JSON.parse(readFileSync(join(sessionPaths(coopHome, box.name).dir, 'session.json'), 'utf8')) as { config: CoopConfig }).config;
+      config = (JSON.parse(readFileSync(join(boxPaths(coopHome, box.name).dir, 'session.json'), 'utf8')) as { config: CoopConfig }).config;
     } catch {
       continue;
     }

@@ -1,7 +1,7 @@
 // A small JSON REST API for scripts (SPEC §10), a thin wrapper over the same gateway
 // handlers the WebSocket protocol reaches — with the same `web` policy:
-//   GET /api/sessions · POST /api/sessions {name?, workspace} · DELETE /api/sessions/:name
-//   POST /api/sessions/:name/shell {command?}
+//   GET /api/boxes · POST /api/boxes {name?, workspace} · DELETE /api/boxes/:name
+//   POST /api/boxes/:name/shell {command?}
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CoopError } from '../errors.js';
 import type { Handlers } from '../ipc/server.js';
@@ -12,7 +12,7 @@ import { sendJson } from './http.js';
 const MAX_BODY = 64 * 1024;
 
 const STATUS: Record<string, number> = {
-  SESSION_NOT_FOUND: 404, PTY_NOT_FOUND: 404, SESSION_EXISTS: 409, FORBIDDEN: 403, INVALID_COMMAND: 400, CONFIG_INVALID: 400,
+  BOX_NOT_FOUND: 404, PTY_NOT_FOUND: 404, BOX_EXISTS: 409, FORBIDDEN: 403, INVALID_COMMAND: 400, CONFIG_INVALID: 400,
   ROOTFS_NOT_BUILT: 409, BUSY: 503,
 };
 
@@ -67,23 +67,23 @@ async function run(h: Handlers, msg: Record<string, unknown>): Promise<object> {
 
 export async function handleRest(req: IncomingMessage, res: ServerResponse, path: string, h: Handlers): Promise<void> {
   try {
-    let parts: string[]; // ['api', 'sessions', name?, 'shell'?]
+    let parts: string[]; // ['api', 'boxes', name?, 'shell'?]
     try {
       parts = path.split('/').filter(Boolean).map(decodeURIComponent);
     } catch {
       throw new CoopError('INVALID_COMMAND', 'the path is not valid percent-encoding');
     }
-    if (parts[1] !== 'sessions' || parts.length > 4) throw new CoopError('SESSION_NOT_FOUND', `nothing at ${path.slice(0, 200)}`);
+    if (parts[1] !== 'boxes' || parts.length > 4) throw new CoopError('BOX_NOT_FOUND', `nothing at ${path.slice(0, 200)}`);
     const [, , name, sub] = parts;
     let out: object;
     if (parts.length === 2 && req.method === 'GET') out = await run(h, { cmd: 'ls' });
     else if (parts.length === 2 && req.method === 'POST') {
       const b = await readJson(req);
       out = await run(h, { ...b, cmd: 'create', detach: true });
-    } else if (parts.length === 3 && req.method === 'DELETE') out = await run(h, { cmd: 'kill', session: name });
+    } else if (parts.length === 3 && req.method === 'DELETE') out = await run(h, { cmd: 'kill', box: name });
     else if (parts.length === 4 && sub === 'shell' && req.method === 'POST') {
       const b = await readJson(req);
-      out = await run(h, { cmd: 'shell', session: name, command: b.command, new: b.new, cols: 80, rows: 24 });
+      out = await run(h, { cmd: 'shell', box: name, command: b.command, new: b.new, cols: 80, rows: 24 });
     } else throw new CoopError('INVALID_COMMAND', `${req.method} ${path.slice(0, 200)} is not part of the REST API`);
     sendJson(res, 200, { ok: true, ...out });
   } catch (e) {

@@ -46,8 +46,8 @@ test('crash loop: [agent stopped: crash loop ...], exit 7; still stopped after a
   w.assertClean(assert.equal);
   assert.is(await w.status(), 7);
   const log = join(t.home, 'logs', 'daemon.log');
-  assert.match(readFileSync(log, 'utf8'), /agent-exited session=\S+ code=4/);
-  assert.match(readFileSync(log, 'utf8'), /agent-stopped session=\S+ reason="crash loop"/);
+  assert.match(readFileSync(log, 'utf8'), /agent-exited box=\S+ code=4/);
+  assert.match(readFileSync(log, 'utf8'), /agent-stopped box=\S+ reason="crash loop"/);
   await killDaemon();
   assert.is(await agentState(), 'stopped'); // a new daemon took the box over
   const exits = readFileSync(log, 'utf8').match(/agent-exited/g)!.length;

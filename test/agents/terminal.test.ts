@@ -98,7 +98,7 @@ test('coop logs -f follows rendered lines; a read-only watcher in a small window
     small.type(`${coopCmd} attach --readonly`);
     await small.waitFor(/status line/); // the bottom of a taller screen
     const c = await t.client();
-    const s = await c.attach({ session: (await c.ls())[0]!.name, cols: 100, rows: 30 });
+    const s = await c.attach({ box: (await c.ls())[0]!.name, cols: 100, rows: 30 });
     s.write('e');
     while (!out.includes('keys: abcde')) await sleep(50); // a new frame of the alternate screen
     s.detach();

@@ -21,7 +21,7 @@ test('shell -c runs a command on a PTY of its own and exits with its code', asyn
 
 test('shell ls, logs and kill of a running shell', async () => {
   const c = await t.client();
-  const { pty, stream } = await c.shell({ session: name, command: 'echo shell-says-$((2*3)); sleep 1000', cols: 80, rows: 24 });
+  const { pty, stream } = await c.shell({ box: name, command: 'echo shell-says-$((2*3)); sleep 1000', cols: 80, rows: 24 });
   await new Output(stream).until('shell-says-6');
   const ls = await t.cli(['shell', 'ls']);
   assert.match(ls.stdout, new RegExp(`^${pty}\\s+shell\\s+running\\s+\\d+\\s+echo shell-says`, 'm'));
@@ -39,7 +39,7 @@ test('shell ls, logs and kill of a running shell', async () => {
 
 test('status --json names the box of the directory; system status the daemon', async () => {
   const s = await t.cli(['status', '--json']);
-  const st = JSON.parse(s.stdout) as { box: { name: string; ptys: { role: string; state: string }[] }; daemon: { pid: number; sessions: number } };
+  const st = JSON.parse(s.stdout) as { box: { name: string; ptys: { role: string; state: string }[] }; daemon: { pid: number; boxes: number } };
   assert.is(st.box.name, name);
   assert.is(st.box.ptys[0]!.state, 'running');
   assert.is(st.daemon.pid, t.daemonPid());

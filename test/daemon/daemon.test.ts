@@ -1,5 +1,6 @@
 // The daemon (SPEC §5): one daemon for many cold clients, socket safety, a crash that the
 // boxes survive, agent restarts and crash loops, restart re-reading coop.toml.
+import { PROTOCOL_VERSION } from '../../lib/ipc/messages.js';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, lstatSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -69,7 +70,7 @@ test('[env] secrets reach the agent and no file under COOP_HOME (records, logs)'
   t.env.COOP_T_SECRET = secret;
   const name = await t.create();
   const c = await t.client();
-  const s = await c.attach({ session: name, cols: 80, rows: 24 });
+  const s = await c.attach({ box: name, cols: 80, rows: 24 });
   const out = new Output(s);
   s.write('echo "token=$API_TOKEN"\r');
   await out.until(`token=${secret}`);
@@ -126,7 +127,7 @@ if (process.getuid!() === 0) {
     chmodSync(join(t.home, 'sock'), 0o666); // past the file mode: only SO_PEERCRED stands in the way
     const script = `const s=require('net').connect(process.argv[1]);let got='';s.on('data',d=>got+=d.length);` +
       `s.on('connect',()=>s.write(Buffer.from(process.argv[2],'hex')));s.on('close',()=>{console.log('closed:'+got);});s.on('error',e=>console.log('error:'+e.code));`;
-    const hello = encodeMessage({ version: 1 }).toString('hex');
+    const hello = encodeMessage({ version: PROTOCOL_VERSION }).toString('hex');
     const out = execFileSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-e', script, join(t.home, 'sock'), hello], { encoding: 'utf8' });
     assert.match(out, /^(closed:|error:)/);
     assert.not.match(out, /closed:\d/); // not a byte of answer
@@ -140,7 +141,7 @@ test('kill -9 of the daemon: the box survives; the next command adopts it and re
   const t = fresh();
   const name = await t.create();
   const c = await t.client();
-  const s = await c.attach({ session: name, cols: 80, rows: 24 });
+  const s = await c.attach({ box: name, cols: 80, rows: 24 });
   const out = new Output(s);
   s.write('echo survivor > /tmp/left-behind; echo written-$((1+1))\r');
   await out.until('written-2');
@@ -162,7 +163,7 @@ test('kill -9 of the daemon: the box survives; the next command adopts it and re
   for (let i = 0; i < 500 && alive(oldAgent); i++) await sleep(10);
   assert.not.ok(alive(oldAgent));
   const c2 = await t.client();
-  const s2 = await c2.attach({ session: name, cols: 80, rows: 24 });
+  const s2 = await c2.attach({ box: name, cols: 80, rows: 24 });
   const out2 = new Output(s2);
   s2.write('cat /tmp/left-behind\r');
   await out2.until(/^survivor/m);
@@ -175,7 +176,7 @@ test('SIGTERM stops the daemon but not the boxes', async () => {
   const name = await t.create();
   const c = await t.client();
   const [row] = await c.ls();
-  const s = await c.attach({ session: name, cols: 80, rows: 24 });
+  const s = await c.attach({ box: name, cols: 80, rows: 24 });
   const events: string[] = [];
   s.on('detached', () => events.push('detached'));
   const closed = new Promise((r) => s.on('close', r));
@@ -192,7 +193,7 @@ test('an agent that exits is restarted: both messages, the client stays attached
   const t = fresh();
   const name = await t.create();
   const c = await t.client();
-  const s = await c.attach({ session: name, cols: 80, rows: 24 });
+  const s = await c.attach({ box: name, cols: 80, rows: 24 });
   const out = new Output(s);
   const events: string[] = [];
   s.on('pty_restarting', (e) => events.push(`restarting ${e.delay_ms}`));
@@ -210,7 +211,7 @@ test('output written just before exit arrives before the exit event, with the re
   const t = fresh('[sandbox]\nagent = "sh"\n[session]\nauto_restart = false\n');
   const name = await t.create();
   const c = await t.client();
-  const s = await c.attach({ session: name, cols: 80, rows: 24 });
+  const s = await c.attach({ box: name, cols: 80, rows: 24 });
   let text = '';
   let seenAtExit = '';
   s.on('data', (d: Buffer) => (text += d.toString('latin1')));
@@ -262,7 +263,7 @@ test('a filtered attach blocks exit lines and Ctrl+D; an unfiltered one does not
   const t = fresh();
   const name = await t.create();
   const c = await t.client();
-  const f = await c.attach({ session: name, cols: 80, rows: 24, filtered: true });
+  const f = await c.attach({ box: name, cols: 80, rows: 24, filtered: true });
   const fo = new Output(f);
   let blocked = 0;
   f.on('blocked', () => blocked++);
@@ -275,7 +276,7 @@ test('a filtered attach blocks exit lines and Ctrl+D; an unfiltered one does not
   assert.is(blocked, 2);
   const [row] = await c.ls();
   assert.is(row!.ptys[0]!.state, 'running');
-  const u = await c.attach({ session: name, cols: 80, rows: 24 });
+  const u = await c.attach({ box: name, cols: 80, rows: 24 });
   const restarting = new Promise((r) => u.on('pty_restarting', r));
   u.write('exit\r');
   await restarting;

@@ -34,13 +34,13 @@ function complete(r: { got: number; dropped: number }, total: number): void {
 }
 
 test('a stalled client slows no one, gets `lagged` and a fresh replay; daemon memory stays bounded', async () => {
-  const fast = await client.attach({ session: name, cols: 200, rows: 50 });
+  const fast = await client.attach({ box: name, cols: 200, rows: 50 });
   const out = new Output(fast);
   await out.until('# ');
   const alone = await blast(fast, 32 * MB, 'alone');
   complete(alone, 32 * MB);
 
-  const slow = await client.attach({ session: name, cols: 200, rows: 50 });
+  const slow = await client.attach({ box: name, cols: 200, rows: 50 });
   const lagged: number[] = [];
   slow.on('lagged', (e) => lagged.push(e.dropped_bytes));
   slow.pause(); // stops reading: the socket backs up
@@ -68,8 +68,8 @@ test('a stalled client slows no one, gets `lagged` and a fresh replay; daemon me
 });
 
 test('ten active clients and a stalled one: every active client gets every byte, only the stalled one lags', async () => {
-  const readers = await Promise.all(Array.from({ length: 10 }, () => client.attach({ session: name, cols: 200, rows: 50 })));
-  const stalled = await client.attach({ session: name, cols: 200, rows: 50 });
+  const readers = await Promise.all(Array.from({ length: 10 }, () => client.attach({ box: name, cols: 200, rows: 50 })));
+  const stalled = await client.attach({ box: name, cols: 200, rows: 50 });
   const lagged: number[] = [];
   stalled.on('lagged', (e) => lagged.push(e.dropped_bytes));
   stalled.pause();
@@ -87,12 +87,12 @@ test('ten active clients and a stalled one: every active client gets every byte,
 });
 
 test('attach replays the scrollback then live output, with nothing lost or doubled', async () => {
-  const writer = await client.attach({ session: name, cols: 80, rows: 24 });
+  const writer = await client.attach({ box: name, cols: 80, rows: 24 });
   const w = new Output(writer);
   writer.write('stty -echo; i=0; while [ $i -lt 3000 ]; do echo "line-$i"; i=$((i+1)); done; echo COUNT-$((1+1))-DONE\r');
   // attach while the loop is running
   await w.until('line-500');
-  const late = await client.attach({ session: name, cols: 80, rows: 24 });
+  const late = await client.attach({ box: name, cols: 80, rows: 24 });
   const l = new Output(late);
   await l.until('COUNT-2-DONE');
   const lines = l.text.split(/\r?\n/).filter((x) => /^line-\d+$/.test(x)).map((x) => Number(x.slice(5)));

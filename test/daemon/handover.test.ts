@@ -30,7 +30,7 @@ let name = '';
 test('the daemon holds the box terminal; coop-helper keeps none of it', async () => {
   name = await t.create();
   const c = await t.client();
-  const s = await c.attach({ session: name, cols: 80, rows: 24 });
+  const s = await c.attach({ box: name, cols: 80, rows: 24 });
   const out = new Output(s);
   s.write('echo up-$((1+1))\r');
   await out.until('up-2'); // the agent runs on its terminal
@@ -50,7 +50,7 @@ test('the daemon holds the box terminal; coop-helper keeps none of it', async ()
 
 test('window sizes are set on the terminal by the daemon, and the box gets SIGWINCH', async () => {
   const c = await t.client();
-  const s = await c.attach({ session: name, cols: 80, rows: 24 });
+  const s = await c.attach({ box: name, cols: 80, rows: 24 });
   const out = new Output(s);
   s.write('stty size\r');
   await out.until('24 80');
@@ -67,7 +67,7 @@ test('window sizes are set on the terminal by the daemon, and the box gets SIGWI
 
 test('a daemon killed with -9 hangs the terminal up; the next daemon adopts the box and its terminal works', async () => {
   const c = await t.client();
-  const s = await c.attach({ session: name, cols: 80, rows: 24 });
+  const s = await c.attach({ box: name, cols: 80, rows: 24 });
   const out = new Output(s);
   // A foreground job notes its hang-up in the box's /tmp (the box outlives the daemon).
   s.write(`sh -c 'trap "echo hung-up > /tmp/hup-mark; exit 0" HUP; echo armed-$((2+2)); while :; do sleep 0.1; done'\r`);
@@ -83,7 +83,7 @@ test('a daemon killed with -9 hangs the terminal up; the next daemon adopts the 
   const c2 = await t.client(); // a new daemon; it adopts the box and starts the agent again
   const [row] = await c2.ls();
   assert.is(row!.pid, before!.pid);
-  const s2 = await c2.attach({ session: name, cols: 100, rows: 30 });
+  const s2 = await c2.attach({ box: name, cols: 100, rows: 30 });
   const out2 = new Output(s2);
   s2.write('cat /tmp/hup-mark; stty size; tty\r');
   await out2.until('hung-up'); // SIGHUP, not a kill: the trap ran

@@ -86,7 +86,7 @@ test('coop logs -n 5 and logs -f', async () => {
   for (let i = 0; i < 1200 && !out; i++) await new Promise((r) => setTimeout(r, 50)); // following: the last line came
   const c = await t.client();
   const name = (await c.ls())[0]!.name;
-  const s = await c.attach({ session: name, cols: 100, rows: 30 });
+  const s = await c.attach({ box: name, cols: 100, rows: 30 });
   const seen = new Output(s);
   s.write('echo followed-$((5*5))\r');
   await seen.until('followed-25');

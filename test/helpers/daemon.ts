@@ -40,7 +40,7 @@ export class TestCoop {
   async create(): Promise<string> {
     const c = await this.client();
     try {
-      return (await c.create({ workspace: this.workspace, config: this.config(), detach: true })).session;
+      return (await c.create({ workspace: this.workspace, config: this.config(), detach: true })).box;
     } finally {
       c.close();
     }

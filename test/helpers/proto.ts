@@ -1,5 +1,6 @@
 // A protocol client over any byte pipe (a TCP socket handed to the gateway, a WebSocket to
 // `coop serve`), for tests of what each kind of peer may do.
+import { PROTOCOL_VERSION } from '../../lib/ipc/messages.js';
 import { connect } from 'node:net';
 import WebSocket from 'ws';
 import { decodeBody, encodeControl, encodeData, encodeMessage, FrameDecoder } from '../../lib/ipc/frames.js';
@@ -76,7 +77,7 @@ export class Proto {
 
   static async over(pipe: Pipe): Promise<Proto> {
     const p = new Proto(pipe);
-    const hello = await p.request({ version: 1 });
+    const hello = await p.request({ version: PROTOCOL_VERSION });
     if (hello.ok !== true) throw new Error(`handshake refused: ${JSON.stringify(hello)}`);
     return p;
   }

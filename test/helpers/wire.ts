@@ -1,10 +1,11 @@
 // A raw protocol connection for tests that misbehave on purpose: send any bytes, read or
 // refuse to read, count what comes back.
+import { PROTOCOL_VERSION } from '../../lib/ipc/messages.js';
 import { connect, type Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { decodeBody, encodeMessage, FrameDecoder } from '../../lib/ipc/frames.js';
 
-export const hello = () => encodeMessage({ version: 1 });
+export const hello = () => encodeMessage({ version: PROTOCOL_VERSION });
 
 export class RawConn {
   /** Bytes received. */

@@ -1,6 +1,7 @@
 // The protocol (SPEC §6) against a real daemon on a real socket: handshake, errors, stream
 // frames that arrive in the same chunk as their response, and a seeded fuzz of thousands of
 // random, truncated, oversized and wrongly typed frames.
+import { PROTOCOL_VERSION } from '../../lib/ipc/messages.js';
 import { createServer, connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { pack } from 'msgpackr';
@@ -46,12 +47,12 @@ function exchange(bytes: Buffer[], want: number, opts: { endAfter?: boolean } = 
   });
 }
 
-const hello = encodeMessage({ version: 1 });
+const hello = encodeMessage({ version: PROTOCOL_VERSION });
 
 test('handshake, then requests answered in order on one connection', async () => {
   const { responses } = await exchange([hello, encodeMessage({ cmd: 'ls' }), encodeMessage({ cmd: 'status' }), encodeMessage({ cmd: 'nope' })], 4);
-  assert.equal(responses[0], { version: 1, ok: true });
-  assert.equal(responses[1], { ok: true, sessions: [] });
+  assert.equal(responses[0], { version: PROTOCOL_VERSION, ok: true });
+  assert.equal(responses[1], { ok: true, boxes: [] });
   assert.is(responses[2]!.ok, true);
   assert.is(responses[2]!.pid, t.daemonPid());
   assert.equal(responses[3], { ok: false, error: 'INVALID_COMMAND', message: 'unknown command "nope"' });
@@ -72,8 +73,8 @@ test('a frame over 1 MiB gets MESSAGE_TOO_LARGE and a closed connection', async 
 });
 
 test('wrongly typed fields are named in the error', async () => {
-  const r = await exchange([hello, encodeMessage({ cmd: 'attach', session: 'a/b', pty: 0, cols: 80, rows: 24 }), encodeMessage({ cmd: 'logs', session: 'x', pty: -1 })], 3);
-  assert.equal(r.responses[1], { ok: false, error: 'INVALID_COMMAND', message: 'field "session": expected a box name (letters, digits, "_", "." and "-", no "/")' });
+  const r = await exchange([hello, encodeMessage({ cmd: 'attach', box: 'a/b', pty: 0, cols: 80, rows: 24 }), encodeMessage({ cmd: 'logs', box: 'x', pty: -1 })], 3);
+  assert.equal(r.responses[1], { ok: false, error: 'INVALID_COMMAND', message: 'field "box": expected a box name (letters, digits, "_", "." and "-", no "/")' });
   assert.equal(r.responses[2], { ok: false, error: 'INVALID_COMMAND', message: 'field "pty": expected a whole number >= 0' });
 });
 
@@ -85,11 +86,11 @@ test('the client keeps stream frames that arrive in the same chunk as the respon
       dec.push(d);
       for (let f = dec.next(); f; f = dec.next()) {
         const msg = decodeBody((f as { body: Buffer }).body) as Record<string, unknown>;
-        if ('version' in msg) s.write(encodeMessage({ version: 1, ok: true }));
+        if ('version' in msg) s.write(encodeMessage({ version: PROTOCOL_VERSION, ok: true }));
         else {
           dec.mode = 'stream';
           // response, output, an event and more output: one write, one chunk
-          s.write(Buffer.concat([encodeMessage({ ok: true, session: 'x', pty: 0 }), encodeData(Buffer.from('early ')), encodeControl({ type: 'lagged', dropped_bytes: 5 }), encodeData(Buffer.from('bytes'))]));
+          s.write(Buffer.concat([encodeMessage({ ok: true, box: 'x', pty: 0 }), encodeData(Buffer.from('early ')), encodeControl({ type: 'lagged', dropped_bytes: 5 }), encodeData(Buffer.from('bytes'))]));
           s.end();
         }
       }
@@ -97,7 +98,7 @@ test('the client keeps stream frames that arrive in the same chunk as the respon
   });
   await new Promise<void>((r) => server.listen(path, r));
   const c = await Connection.open(path);
-  const { stream } = await c.openStream({ cmd: 'attach', session: 'x', pty: 0, cols: 80, rows: 24 });
+  const { stream } = await c.openStream({ cmd: 'attach', box: 'x', pty: 0, cols: 80, rows: 24 });
   let got = '';
   const lagged: number[] = [];
   stream.on('lagged', (e) => lagged.push(e.dropped_bytes));
@@ -111,7 +112,7 @@ test('the client keeps stream frames that arrive in the same chunk as the respon
 // ---- fuzz -----------------------------------------------------------------------------
 
 const COMMANDS = ['create', 'attach', 'shell', 'ls', 'kill', 'restart', 'logs', 'pty_ls', 'pty_kill', 'serve', 'serve_stop', 'tunnel', 'status', 'bogus'];
-const FIELDS = ['name', 'workspace', 'config', 'session', 'pty', 'cols', 'rows', 'readonly', 'filtered', 'command', 'new', 'all', 'force', 'follow', 'lines', 'host', 'port', 'token', 'stun', 'detach', '__proto__'];
+const FIELDS = ['name', 'workspace', 'config', 'box', 'pty', 'cols', 'rows', 'readonly', 'filtered', 'command', 'new', 'all', 'force', 'follow', 'lines', 'host', 'port', 'token', 'stun', 'detach', '__proto__'];
 
 function randomValue(rand: () => number, depth = 0): unknown {
   const pick = Math.floor(rand() * 11);
@@ -139,7 +140,7 @@ function fuzzCase(rand: () => number): { bytes: Buffer; mayClose: boolean } {
       // an own property, even for "__proto__" (which the daemon must treat as plain data)
       Object.defineProperty(msg, FIELDS[Math.floor(rand() * FIELDS.length)]!, { value: randomValue(rand), enumerable: true, configurable: true, writable: true });
     }
-    if (msg.cmd === 'kill') msg.session = 'no-such-box'; // never kill a real one
+    if (msg.cmd === 'kill') msg.box = 'no-such-box'; // never kill a real one
     return { bytes: encodeMessage(msg), mayClose: false };
   }
   if (kind === 1) return { bytes: encodeMessage(randomValue(rand) as object ?? 0), mayClose: false };

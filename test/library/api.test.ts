@@ -62,7 +62,7 @@ test('the subpath exports resolve to the internals', async () => {
   const image = await import('@coop/core/image');
   for (const [mod, names] of [
     [protocol, ['Client', 'Connection', 'encodeMessage', 'FrameDecoder', 'serveConnection', 'Gateway', 'PROTOCOL_VERSION']],
-    [sandbox, ['planBox', 'boxSpecFor', 'encodePlan', 'spawnInBox', 'SandboxError', 'sessionPaths']],
+    [sandbox, ['planBox', 'boxSpecFor', 'encodePlan', 'spawnInBox', 'SandboxError', 'boxPaths']],
     [config, ['SCHEMA', 'parseMountEntry', 'configMounts', 'ConfigError', 'TrustError', 'initConfig']],
     [image, ['parseReference', 'parseImageSource', 'packageCommands']],
   ] as const) {

@@ -15,7 +15,7 @@ declare const workspace: string;
 declare const coopHomeDir: string;
 declare const box: Box;
 declare const client: Client;
-declare const session: string;
+declare const box: string;
 declare const stream: AttachStream;
 declare const opts: BuildOptions;
 declare const err: unknown;

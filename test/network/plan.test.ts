@@ -2,13 +2,13 @@
 // variables, resolv.conf, hosts), the records coop-helper reads — checked without a kernel.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { sessionPaths } from '../../lib/paths.js';
+import { boxPaths } from '../../lib/paths.js';
 import { planBox, type BoxSpec } from '../../lib/sandbox/box-plan.js';
 import { encodePlan } from '../../lib/sandbox/encode.js';
 import { chooseSubnet, networkPlan, parseResolvConf, type BoxNetwork } from '../../lib/sandbox/network.js';
 
 const base: BoxSpec = {
-  name: 'web', coopHome: '/h/.coop', paths: sessionPaths('/h/.coop', 'web'), rootfs: { kind: 'dir', path: '/images/deb' },
+  name: 'web', coopHome: '/h/.coop', paths: boxPaths('/h/.coop', 'web'), rootfs: { kind: 'dir', path: '/images/deb' },
   workspace: { host: '/src/app', path: '/workspace' }, mounts: [], persist: [], network: 'private', hostname: '', user: 'coop',
   shell: '/bin/bash', env: {}, created: 1_700_000_000, init: 'box', hostHome: '/h', accounts: { passwd: null, group: null },
   idmap: { uid: [{ inside: 0, outside: 1000, count: 1 }], gid: [{ inside: 0, outside: 1000, count: 1 }], tools: null, setgroups: 'deny' },

@@ -55,7 +55,7 @@ test('exit codes of entered processes come back', async () => {
   assert.is(missing.error, 'execve definitely-not-a-command: command not found');
 });
 
-test('persist directories are bound from the session directory', async () => {
+test('persist directories are bound from the box directory', async () => {
   const r = await inBox(['sh', '-c', 'echo kept > ~/.cache/keep/file']);
   assert.is(r.code, 0, r.out);
   assert.is(readFileSync(join(box.paths.persist, '.cache/keep/file'), 'utf8'), 'kept\n');

@@ -2,7 +2,7 @@
 // checked here without a kernel.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { sessionPaths } from '../../lib/paths.js';
+import { boxPaths } from '../../lib/paths.js';
 import { planBox, PlanError, type BoxSpec } from '../../lib/sandbox/box-plan.js';
 import { planBuildStep } from '../../lib/sandbox/build-plan.js';
 import type { IdMapping } from '../../lib/sandbox/plan.js';
@@ -17,7 +17,7 @@ const RANGE: IdMapping = {
 
 function spec(more: Partial<BoxSpec> = {}): BoxSpec {
   return {
-    name: 'web', coopHome: '/h/.coop', paths: sessionPaths('/h/.coop', 'web'), rootfs: { kind: 'dir', path: '/images/deb' },
+    name: 'web', coopHome: '/h/.coop', paths: boxPaths('/h/.coop', 'web'), rootfs: { kind: 'dir', path: '/images/deb' },
     workspace: { host: '/src/app', path: '/workspace' }, mounts: [], persist: ['.cache'], network: 'none', hostname: '', user: 'coop',
     shell: '/bin/bash', env: { FOO: 'bar' }, term: 'xterm-256color', lang: 'C.UTF-8', created: 1_700_000_000, idmap: ONE_ID, init: 'box',
     hostHome: '/h', accounts: { passwd: null, group: null }, resolvConf: 'nameserver 10.0.0.1\n', confine: 'default', tmpfsSize: '1g', nestedProc: true, ...more,

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createBox } from '../../lib/sandbox/box.js';
-import { sessionPaths } from '../../lib/paths.js';
+import { boxPaths } from '../../lib/paths.js';
 import { alive, Output, sleep, TestCoop } from '../helpers/daemon.js';
 import { trustProject } from '../helpers/trust.js';
 
@@ -28,7 +28,7 @@ const TOML = '[sandbox]\nagent = "sh"\nmounts = ["keepvol:/srv/vol"]\n[session]\
 async function inBox(t: TestCoop, name: string, command: string): Promise<string> {
   const c = await t.client();
   try {
-    const { stream } = await c.shell({ session: name, command: `${command}; echo cmd-$((6*7))-done`, cols: 200, rows: 24 });
+    const { stream } = await c.shell({ box: name, command: `${command}; echo cmd-$((6*7))-done`, cols: 200, rows: 24 });
     return await new Output(stream).until('cmd-42-done');
   } finally {
     c.close();
@@ -41,12 +41,12 @@ async function precious(t: TestCoop, name: string): Promise<void> {
 }
 
 function keptData(t: TestCoop, name: string): void {
-  assert.is(readFileSync(join(sessionPaths(t.home, name).persist, '.keep', 'data'), 'utf8'), 'persist-data\n');
+  assert.is(readFileSync(join(boxPaths(t.home, name).persist, '.keep', 'data'), 'utf8'), 'persist-data\n');
   assert.is(readFileSync(join(t.home, 'volumes', 'keepvol', 'data'), 'utf8'), 'volume-data\n');
 }
 
 const layersGone = (t: TestCoop, name: string) => {
-  const p = sessionPaths(t.home, name);
+  const p = boxPaths(t.home, name);
   for (const dir of [p.root, p.upper, p.work, p.record]) assert.not.ok(existsSync(dir), `${dir} is left`);
 };
 
@@ -85,7 +85,7 @@ test('a garbled box.json: the box is still listed (damaged) and killable, and a 
   const name = await t.create();
   await precious(t, name);
   await inBox(t, name, 'echo in-the-overlay > /opt/coop-marker');
-  const p = sessionPaths(t.home, name);
+  const p = boxPaths(t.home, name);
   const [before] = JSON.parse((await t.cli(['ls', '--json'])).stdout) as { pid: number }[];
   const init = before!.pid;
   assert.is((await t.cli(['system', 'shutdown'])).code, 0); // boxes keep running
@@ -128,7 +128,7 @@ test('kill -9 of a box\'s init: the box is cleaned up and leaves ls; shell and a
   const [row] = JSON.parse((await t.cli(['ls', '--json'])).stdout) as { pid: number }[];
   process.kill(row!.pid, 'SIGKILL');
   await waitFor(async () => JSON.parse((await t.cli(['ls', '--json'])).stdout).length === 0, 'the box leaves ls');
-  const p = sessionPaths(t.home, name);
+  const p = boxPaths(t.home, name);
   await waitFor(() => !existsSync(p.work), 'its layers are removed'); // (in the background)
   layersGone(t, name);
   keptData(t, name);

@@ -59,7 +59,7 @@ test('1000 pipelined `logs` requests that are never read: requests wait, memory 
   const c = await RawConn.greeted(sock());
   c.keep = false;
   c.socket.pause(); // the attacker reads nothing more
-  const req = encodeMessage({ cmd: 'logs', session: name, pty: 0 });
+  const req = encodeMessage({ cmd: 'logs', box: name, pty: 0 });
   c.send(Buffer.concat(Array.from({ length: N }, () => req)));
   await sleep(500); // time enough for an unbounded daemon to queue them all
   await stillBounded('unread logs responses');
@@ -72,7 +72,7 @@ test('1000 pipelined `logs` requests that are never read: requests wait, memory 
 
 test('input to a PTY whose process does not read it: the client is paused, memory stays bounded, and is freed when it goes', async () => {
   const c = await RawConn.greeted(sock());
-  c.send(encodeMessage({ cmd: 'attach', session: name, pty: 0, cols: 80, rows: 24 }));
+  c.send(encodeMessage({ cmd: 'attach', box: name, pty: 0, cols: 80, rows: 24 }));
   await c.until(() => c.frames >= 2);
   assert.is(c.messages[1]!.ok, true);
   c.keep = false;

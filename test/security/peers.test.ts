@@ -2,6 +2,7 @@
 // namespace — a process in another user namespace (a box, even with $COOP_HOME inside its
 // workspace) gets not a byte; a client sends nothing (its requests carry [env] secrets)
 // through a socket or $COOP_HOME that is not safely the caller's.
+import { PROTOCOL_VERSION } from '../../lib/ipc/messages.js';
 import { execFile } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
@@ -27,7 +28,7 @@ test.after(async () => {
 const PROBE = `const s=require('net').connect(process.argv[1]);let got=0;s.on('data',d=>got+=d.length);` +
   `s.on('connect',()=>s.write(Buffer.from(process.argv[2],'hex')));s.on('close',()=>console.log('closed:'+got));` +
   `s.on('error',e=>console.log('error:'+e.code));`;
-const helloHex = encodeMessage({ version: 1 }).toString('hex');
+const helloHex = encodeMessage({ version: PROTOCOL_VERSION }).toString('hex');
 
 function run(cmd: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => execFile(cmd, args, { encoding: 'utf8' }, (e, out, err) => (e ? reject(new Error(`${cmd}: ${err || e.message}`)) : resolve(out))));
@@ -48,7 +49,7 @@ test('a box whose workspace holds $COOP_HOME cannot talk to the daemon', async (
   const t = fresh(undefined, { homeInWorkspace: true });
   const name = await t.create();
   const c = await t.client();
-  const { stream } = await c.shell({ session: name, command: `node -e "${PROBE}" /workspace/coop-home/sock ${helloHex}; echo probe-done`, cols: 200, rows: 24 });
+  const { stream } = await c.shell({ box: name, command: `node -e "${PROBE}" /workspace/coop-home/sock ${helloHex}; echo probe-done`, cols: 200, rows: 24 });
   const text = await new Output(stream).until('probe-done');
   c.close();
   // The socket is not there for the box (coop hides $COOP_HOME in its workspace), or, were

@@ -3,6 +3,7 @@
 // server, the daemon's protocol over the data channels as a `tunnel` peer (what the gateway
 // refuses it, filtered input, the channel key), Ctrl+C closing the peer, a daemon that stops,
 // and the timeout's exit code 6.
+import { PROTOCOL_VERSION } from '../../lib/ipc/messages.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Client } from '../../lib/client/index.js';
@@ -57,13 +58,13 @@ test('the link carries the envelope; the pasted answer connects', async () => {
   await cli.until(/Connected/);
   control = await Proto.over(dcPipe(await peer.control, peer.offer.key));
   const ls = await control.request({ cmd: 'ls' });
-  assert.ok((ls.sessions as { name: string }[]).some((r) => r.name === name), JSON.stringify(ls));
+  assert.ok((ls.boxes as { name: string }[]).some((r) => r.name === name), JSON.stringify(ls));
   assert.is((await status()).tunnels, 1);
 });
 
 test('the agent over a coop-pty channel: output, filtered input, counted as a tunnel client', async () => {
   const p = await Proto.over(dcPipe(await peer.channel(), peer.offer.key));
-  const r = await p.stream({ cmd: 'attach', session: name, pty: 0, cols: 80, rows: 24 });
+  const r = await p.stream({ cmd: 'attach', box: name, pty: 0, cols: 80, rows: 24 });
   assert.is(r.ok, true, JSON.stringify(r));
   p.input('echo tun-$((6*7))\n');
   await p.until(() => p.output.includes('tun-42'), 'tun-42');
@@ -71,7 +72,7 @@ test('the agent over a coop-pty channel: output, filtered input, counted as a tu
   await p.until(() => p.events.some((e) => e.type === 'blocked'), 'a blocked event');
   p.input('echo alive-$((2*2))\n');
   await p.until(() => p.output.includes('alive-4'), 'alive-4');
-  const rows = (await control.request({ cmd: 'ls' })).sessions as { name: string; clients: { tunnel: number } }[];
+  const rows = (await control.request({ cmd: 'ls' })).boxes as { name: string; clients: { tunnel: number } }[];
   assert.is(rows.find((x) => x.name === name)!.clients.tunnel, 1);
   p.close();
 });
@@ -86,7 +87,7 @@ test("the gateway refuses a tunnel peer's shutdown, foreign mounts, unfiltered a
   assert.is((await status()).pid > 0, true, 'the daemon still runs');
   // (A refused stream request ends its channel, as it ends a socket connection.)
   const p = await Proto.over(dcPipe(await peer.channel(), peer.offer.key));
-  assert.is((await p.stream({ cmd: 'attach', session: name, pty: 0, cols: 80, rows: 24, filtered: false })).error, 'FORBIDDEN');
+  assert.is((await p.stream({ cmd: 'attach', box: name, pty: 0, cols: 80, rows: 24, filtered: false })).error, 'FORBIDDEN');
 });
 
 test('a channel is served only after the key from the link: a wrong key, or data first, closes it unanswered', async () => {
@@ -99,11 +100,11 @@ test('a channel is served only after the key from the link: a wrong key, or data
     });
     const closed = new Promise<void>((r) => dc.stateChanged.subscribe((s) => s === 'closed' && r()));
     if (key) dc.send(JSON.stringify({ key }));
-    dc.send(encodeMessage({ version: 1 }));
+    dc.send(encodeMessage({ version: PROTOCOL_VERSION }));
     await closed;
     assert.not.ok(answered, `the handshake was answered (key ${key})`);
   }
-  assert.ok(Array.isArray((await control.request({ cmd: 'ls' })).sessions), 'the tunnel itself lives on');
+  assert.ok(Array.isArray((await control.request({ cmd: 'ls' })).boxes), 'the tunnel itself lives on');
 });
 
 test('a link works once: a second answer to the same tunnel is refused', async () => {
@@ -140,7 +141,7 @@ test('the answer posted to the web server by a page it served (token required)',
   assert.is(posted.status, 200, posted.body);
   await tc.until(/Connected/);
   const pr = await Proto.over(dcPipe(await p.control, p.offer.key));
-  assert.ok(Array.isArray((await pr.request({ cmd: 'ls' })).sessions));
+  assert.ok(Array.isArray((await pr.request({ cmd: 'ls' })).boxes));
   tc.child.kill('SIGINT');
   assert.is(await tc.exited, 130);
   await p.close();

@@ -69,7 +69,7 @@ test('posted back: the page coop serve served answers by itself; the web UI runs
   const foreign = onlyHost(page, `127.0.0.1:${served.port}`);
   await page.goto(url);
   await cli.until(/Connected/);
-  await page.locator(`[data-session="${name}"]`).waitFor();
+  await page.locator(`[data-box="${name}"]`).waitFor();
   assert.match(await page.locator('.via').innerText(), /tunnel to /);
   await typeIn(page, 'echo rtc-$((6*7))\n');
   await waitScreen(page, 'rtc-42');
@@ -117,7 +117,7 @@ test('pasted: the exported page on a static host shows the answer; pasted into c
     assert.match(answer, /^[A-Za-z0-9_-]{100,}$/);
     term.type(answer);
     await term.waitFor(/Connected/);
-    await page.locator(`[data-session="${name}"]`).waitFor();
+    await page.locator(`[data-box="${name}"]`).waitFor();
     await typeIn(page, 'echo pasted-$((7*7))\n');
     await waitScreen(page, 'pasted-49');
 
@@ -137,7 +137,7 @@ test('the daemon stops answering (a lost network): the page reports the tunnel l
   const page = await ctx.newPage();
   await page.goto(await cli.url());
   await cli.until(/Connected/);
-  await page.locator(`[data-session="${name}"]`).waitFor();
+  await page.locator(`[data-box="${name}"]`).waitFor();
   const pid = t.daemonPid()!;
   process.kill(pid, 'SIGSTOP');
   try {

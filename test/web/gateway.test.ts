@@ -48,9 +48,9 @@ test('a tunnel peer is refused shutdown, serve, status, restart, kill --all, con
   const config = t.config();
   config.sandbox.mounts = ['/etc:/host-etc'];
   await refused({ cmd: 'create', workspace: t.workspace, config }, /cannot send a box configuration/);
-  await refused({ cmd: 'restart', session: 'x', pty: 0, config: t.config() }, /may not restart/);
+  await refused({ cmd: 'restart', box: 'x', pty: 0, config: t.config() }, /may not restart/);
   await refused({ cmd: 'create', workspace: 'relative/dir' }, /absolute path/);
-  await refused({ cmd: 'attach', session: 'x', pty: 0, cols: 80, rows: 24, filtered: false }, /always filtered/);
+  await refused({ cmd: 'attach', box: 'x', pty: 0, cols: 80, rows: 24, filtered: false }, /always filtered/);
   p.close();
 });
 
@@ -58,26 +58,26 @@ test("a tunnel peer's create uses the workspace's own coop.toml; its input to th
   const p = await tunnel();
   const r = await p.request({ cmd: 'create', workspace: t.workspace, detach: true });
   assert.is(r.ok, true, JSON.stringify(r));
-  const name = r.session as string;
+  const name = r.box as string;
   const ls = await p.request({ cmd: 'ls' });
-  const row = (ls.sessions as { name: string; clients: Record<string, number> }[]).find((s) => s.name === name)!;
+  const row = (ls.boxes as { name: string; clients: Record<string, number> }[]).find((s) => s.name === name)!;
   assert.ok(row, 'listed');
   const a = await tunnel();
-  assert.is((await a.stream({ cmd: 'attach', session: name, pty: 0, cols: 80, rows: 24 })).ok, true);
+  assert.is((await a.stream({ cmd: 'attach', box: name, pty: 0, cols: 80, rows: 24 })).ok, true);
   a.input('echo $((6*7))-ok\r');
   await a.until(() => a.output.includes('42-ok'), '42-ok');
   a.input('exit\r');
   await a.until(() => a.events.some((e) => e.type === 'blocked'), 'a blocked event');
   assert.match(a.output, /Blocked from web/);
-  const counted = (await p.request({ cmd: 'ls' })).sessions as { name: string; clients: Record<string, number> }[];
+  const counted = (await p.request({ cmd: 'ls' })).boxes as { name: string; clients: Record<string, number> }[];
   assert.is(counted.find((s) => s.name === name)!.clients.tunnel, 1);
   // A shell PTY is not filtered (SPEC §8), and the tunnel peer may close it.
   const sh = await tunnel();
-  const opened = await sh.stream({ cmd: 'shell', session: name, cols: 80, rows: 24 });
+  const opened = await sh.stream({ cmd: 'shell', box: name, cols: 80, rows: 24 });
   assert.is(opened.ok, true, JSON.stringify(opened));
-  const closed = await p.request({ cmd: 'pty_kill', session: name, pty: opened.pty });
+  const closed = await p.request({ cmd: 'pty_kill', box: name, pty: opened.pty });
   assert.is(closed.ok, true, JSON.stringify(closed));
-  const killed = await p.request({ cmd: 'kill', session: name, force: true });
+  const killed = await p.request({ cmd: 'kill', box: name, force: true });
   assert.equal(killed.killed, [name]);
   for (const c of [p, a, sh]) c.close();
 });

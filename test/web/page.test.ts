@@ -1,6 +1,6 @@
 // The web UI in a real browser (Debian's Chromium through playwright-core) against a real
-// daemon with real boxes: the session list, typing into the agent and reading xterm.js's
-// buffer, shell tabs, split, closing a tab (the PTY lives on), a new session and a kill with
+// daemon with real boxes: the box list, typing into the agent and reading xterm.js's
+// buffer, shell tabs, split, closing a tab (the PTY lives on), a new box and a kill with
 // confirmation, the blocked-input notice, reload keeping the layout, reconnection (web server
 // restarted; daemon killed with -9) without duplicated scrollback, a `yes` flood stopped by
 // Ctrl+C, and a phone viewport's keys bar. Every request goes to the serving host.
@@ -44,7 +44,7 @@ test.after(async () => {
 });
 
 test('the page lists the box and types into its agent', async () => {
-  const row = page.locator(`[data-session="${name}"]`);
+  const row = page.locator(`[data-box="${name}"]`);
   await row.waitFor();
   assert.match(await row.innerText(), /running/);
   await typeIn('echo web-$((6*7))\n');
@@ -101,7 +101,7 @@ test('a `yes` flood: Ctrl+C stops it within a second and the tab stays responsiv
   assert.ok(ms < 1000, `a frame took ${ms} ms`);
 });
 
-test('a new session from the page, then killed with confirmation', async () => {
+test('a new box from the page, then killed with confirmation', async () => {
   const ws = tmp('coop-ws-page-');
   writeFileSync(join(ws, 'coop.toml'), '[sandbox]\nagent = "sh"\n');
   trustProject(ws);
@@ -109,17 +109,17 @@ test('a new session from the page, then killed with confirmation', async () => {
   await page.locator('input[name=workspace]').fill(ws);
   await page.locator('input[name=name]').fill('from-page');
   await page.getByRole('button', { name: 'Create' }).click();
-  await page.locator('[data-session="from-page"]').waitFor();
+  await page.locator('[data-box="from-page"]').waitFor();
   await page.getByRole('button', { name: 'Kill from-page' }).click();
   await page.getByRole('dialog').waitFor();
   await page.getByRole('dialog').getByRole('button', { name: 'Kill' }).click();
-  await page.locator('[data-session="from-page"]').waitFor({ state: 'detached' });
+  await page.locator('[data-box="from-page"]').waitFor({ state: 'detached' });
   const rows = (await cliJson(['ls'])) as { name: string }[];
   assert.not.ok(rows.some((r) => r.name === 'from-page'));
 });
 
 test('the web server restarted: the page reconnects and shows the scrollback once', async () => {
-  await page.locator(`[data-session="${name}"] .session-main`).click();
+  await page.locator(`[data-box="${name}"] .box-main`).click();
   await typeIn('clear; echo once-$((3*4))\n');
   await waitScreen(page, 'once-12');
   assert.is((await t.cli(['serve', '--stop'])).code, 0);
@@ -164,8 +164,8 @@ test('a phone viewport: drawer, one terminal, the keys bar (Esc, Ctrl+C reach th
     await waitScreen(p, /\^C\s*\n#/);
     await p.keyboard.type('echo phone-$((8*8))\n');
     await waitScreen(p, 'phone-64');
-    await p.getByRole('button', { name: 'Sessions' }).click();
-    await p.locator(`.drawer [data-session="${name}"]`).waitFor();
+    await p.getByRole('button', { name: 'Boxes' }).click();
+    await p.locator(`.drawer [data-box="${name}"]`).waitFor();
     if (process.env.COOP_SCREENSHOTS) {
       mkdirSync(process.env.COOP_SCREENSHOTS, { recursive: true });
       await p.screenshot({ path: join(process.env.COOP_SCREENSHOTS, 'web-phone-drawer.png') });

@@ -41,14 +41,14 @@ test('no token, a wrong one, or the token in a wrong place: 403 for the page, RE
     [`?token=${s.token}&token=${wrong}`, {}],
   ];
   for (const [query, headers] of cases) {
-    for (const path of ['/', '/api/sessions', `/${s.token}`]) {
+    for (const path of ['/', '/api/boxes', `/${s.token}`]) {
       const r = await http(`${s.base}${path}${query}`, { headers });
       assert.is(r.status, 403, `${path}${query} ${JSON.stringify(headers)}`);
       assert.not.match(r.body, s.token);
     }
     assert.is(await upgradeStatus(`${s.base}/ws${query}`, headers), 403, `ws ${query} ${JSON.stringify(headers)}`);
   }
-  const del = await http(`${s.base}/api/sessions/${name}`, { method: 'DELETE' });
+  const del = await http(`${s.base}/api/boxes/${name}`, { method: 'DELETE' });
   assert.is(del.status, 403);
 });
 
@@ -58,16 +58,16 @@ test('with the token: the page (with a strict CSP), REST, and a WebSocket from i
   assert.match(String(page.headers['content-security-policy']), /default-src 'none'.*connect-src 'self'/);
   assert.is(page.headers['referrer-policy'], 'no-referrer');
   assert.match(page.body, /<div id="root">/);
-  const ls = await http(`${s.base}/api/sessions`, { headers: { Authorization: `Bearer ${s.token}` } });
+  const ls = await http(`${s.base}/api/boxes`, { headers: { Authorization: `Bearer ${s.token}` } });
   assert.is(ls.status, 200);
-  assert.ok((JSON.parse(ls.body) as { sessions: { name: string }[] }).sessions.some((r) => r.name === name));
+  assert.ok((JSON.parse(ls.body) as { boxes: { name: string }[] }).boxes.some((r) => r.name === name));
   const ws = `${s.base}/ws?token=${encodeURIComponent(s.token)}`;
   assert.is(await upgradeStatus(ws), 101);
   assert.is(await upgradeStatus(ws, { Origin: s.base }), 101);
   for (const origin of ['http://evil.example', `http://localhost:${s.port}`, `http://127.0.0.1:${s.port + 1}`, 'null']) {
     assert.is(await upgradeStatus(ws, { Origin: origin }), 403, origin);
   }
-  const foreignRest = await http(`${s.base}/api/sessions?token=${s.token}`, { headers: { Origin: 'http://evil.example' } });
+  const foreignRest = await http(`${s.base}/api/boxes?token=${s.token}`, { headers: { Origin: 'http://evil.example' } });
   assert.is(foreignRest.status, 403);
 });
 
@@ -82,10 +82,10 @@ test("the gateway refuses a web peer's shutdown, foreign mounts and filter-off a
   assert.match(String(create.message), /web clients cannot send a box configuration/);
   const all = await p.request({ cmd: 'kill', all: true });
   assert.is(all.error, 'FORBIDDEN');
-  const attach = await p.request({ cmd: 'attach', session: name, pty: 0, cols: 80, rows: 24, filtered: false });
+  const attach = await p.request({ cmd: 'attach', box: name, pty: 0, cols: 80, rows: 24, filtered: false });
   assert.is(attach.error, 'FORBIDDEN'); // (a refused stream request ends its connection, as on the socket)
   p.close();
-  const rest = await http(`${s.base}/api/sessions?token=${s.token}`, { method: 'POST', body: JSON.stringify({ workspace: t.workspace, config }) });
+  const rest = await http(`${s.base}/api/boxes?token=${s.token}`, { method: 'POST', body: JSON.stringify({ workspace: t.workspace, config }) });
   assert.is(rest.status, 403);
   assert.match(rest.body, /cannot send a box configuration/);
   const st = await t.cli(['system', 'status', '--json']);
@@ -95,21 +95,21 @@ test("the gateway refuses a web peer's shutdown, foreign mounts and filter-off a
 
 test('REST: create for a workspace (its own coop.toml), shell, list, kill', async () => {
   const auth = { Authorization: `Bearer ${s.token}` };
-  const created = await http(`${s.base}/api/sessions`, { method: 'POST', headers: auth, body: JSON.stringify({ workspace: t.workspace }) });
+  const created = await http(`${s.base}/api/boxes`, { method: 'POST', headers: auth, body: JSON.stringify({ workspace: t.workspace }) });
   assert.is(created.status, 200, created.body);
-  assert.equal(JSON.parse(created.body), { ok: true, session: name, existing: true });
-  const sh = await http(`${s.base}/api/sessions/${name}/shell`, { method: 'POST', headers: auth, body: '{"command":"sleep 100"}' });
+  assert.equal(JSON.parse(created.body), { ok: true, box: name, existing: true });
+  const sh = await http(`${s.base}/api/boxes/${name}/shell`, { method: 'POST', headers: auth, body: '{"command":"sleep 100"}' });
   assert.is(sh.status, 200, sh.body);
   const pty = (JSON.parse(sh.body) as { pty: number }).pty;
   assert.ok(pty >= 1);
-  const missing = await http(`${s.base}/api/sessions/nope`, { method: 'DELETE', headers: auth });
+  const missing = await http(`${s.base}/api/boxes/nope`, { method: 'DELETE', headers: auth });
   assert.is(missing.status, 404);
   // Bad requests: a clear error, nothing changed.
   const bad: [string, string, string | undefined, number, RegExp][] = [
-    ['POST', '/api/sessions', '{not json', 400, /must be a JSON object/],
-    ['POST', '/api/sessions', '{"workspace": 7}', 400, /workspace.{0,3}: expected a string/],
-    ['DELETE', '/api/sessions/%E0%A4%A', undefined, 400, /percent-encoding/],
-    ['PUT', '/api/sessions', '{}', 400, /not part of the REST API/],
+    ['POST', '/api/boxes', '{not json', 400, /must be a JSON object/],
+    ['POST', '/api/boxes', '{"workspace": 7}', 400, /workspace.{0,3}: expected a string/],
+    ['DELETE', '/api/boxes/%E0%A4%A', undefined, 400, /percent-encoding/],
+    ['PUT', '/api/boxes', '{}', 400, /not part of the REST API/],
     ['GET', '/nothing', undefined, 404, /nothing at/],
   ];
   for (const [method, path, body, status, message] of bad) {

@@ -1,9 +1,9 @@
-// The web UI (SPEC §10): the sessions sidebar (a drawer on phones), the chosen box's
+// The web UI (SPEC §10): the boxes sidebar (a drawer on phones), the chosen box's
 // terminals, notices, themes. It talks to the daemon only through a ChannelFactory, so the
 // same page runs over WebSockets (`coop serve`) or the tunnel's DataChannels.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Control, type BoxRow, type Link } from './control.js';
-import { Confirm, NewSession } from './dialogs.js';
+import { Confirm, NewBox } from './dialogs.js';
 import { KeysBar, keyBytes, withCtrl } from './keys.js';
 import { Panes } from './panes.js';
 import { Sidebar } from './sidebar.js';
@@ -35,7 +35,7 @@ function usePhone(): boolean {
 export function App({ factory, via }: { factory: ChannelFactory; via?: string }) {
   const [rows, setRows] = useState<BoxRow[] | null>(null);
   const [link, setLink] = useState<Link>('connecting');
-  const [active, setActive] = useState<string | null>(() => store.activeSession());
+  const [active, setActive] = useState<string | null>(() => store.activeBox());
   const [theme, setTheme] = useState<Theme>(() => store.theme());
   const [drawer, setDrawer] = useState(false);
   const [killing, setKilling] = useState<string | null>(null);
@@ -55,7 +55,7 @@ export function App({ factory, via }: { factory: ChannelFactory; via?: string })
 
   const control = useMemo(() => new Control(factory, (r) => {
     setRows(r);
-    store.setSessions(r.map((x) => x.name));
+    store.setBoxes(r.map((x) => x.name));
   }, setLink), [factory]);
   useEffect(() => {
     control.start();
@@ -71,20 +71,20 @@ export function App({ factory, via }: { factory: ChannelFactory; via?: string })
   const current = rows?.find((r) => r.name === active && r.state !== 'damaged') ?? rows?.find((r) => r.state !== 'damaged') ?? null;
   useEffect(() => {
     if (current && current.name !== active) setActive(current.name);
-    if (current) store.setActiveSession(current.name);
+    if (current) store.setActiveBox(current.name);
   }, [current?.name]); // eslint-disable-line react-hooks/exhaustive-deps
 
   const select = (name: string) => {
     focused.current = null;
     setActive(name);
-    store.setActiveSession(name);
+    store.setActiveBox(name);
     setDrawer(false);
   };
 
   const kill = async (name: string) => {
     setKilling(null);
     try {
-      await control.request({ cmd: 'kill', session: name });
+      await control.request({ cmd: 'kill', box: name });
       store.dropLayout(name);
       notice('info', `Killed ${name}.`);
     } catch (e) {
@@ -93,10 +93,10 @@ export function App({ factory, via }: { factory: ChannelFactory; via?: string })
   };
 
   const create = async (name: string, workspace: string) => {
-    const r = await control.request<{ session: string; existing: boolean }>({ cmd: 'create', workspace, detach: true, ...(name ? { name } : {}) });
+    const r = await control.request<{ box: string; existing: boolean }>({ cmd: 'create', workspace, detach: true, ...(name ? { name } : {}) });
     setCreating(false);
-    select(r.session);
-    if (r.existing) notice('info', `${r.session} was already running for that workspace.`);
+    select(r.box);
+    if (r.existing) notice('info', `${r.box} was already running for that workspace.`);
   };
 
   const filterInput = useCallback((d: string) => {
@@ -120,7 +120,7 @@ export function App({ factory, via }: { factory: ChannelFactory; via?: string })
   return (
     <div className={`app ${phone ? 'phone' : 'desktop'}`}>
       <header className="top">
-        {phone && <button type="button" className="btn icon" aria-label="Sessions" onClick={() => setDrawer(!drawer)}>☰</button>}
+        {phone && <button type="button" className="btn icon" aria-label="Boxes" onClick={() => setDrawer(!drawer)}>☰</button>}
         <span className="brand">coop</span>
         {current && <span className="current">{current.name}</span>}
         <span className="spacer" />
@@ -142,7 +142,7 @@ export function App({ factory, via }: { factory: ChannelFactory; via?: string })
             <Panes key={current.name} factory={factory} row={current} theme={theme} phone={phone} notice={notice} filterInput={filterInput} focused={focused} />
           ) : (
             <div className="empty">
-              {rows === null ? <p>Connecting to the coop daemon…</p> : <p>No box is running. <button type="button" className="btn primary" onClick={() => setCreating(true)}>New session</button></p>}
+              {rows === null ? <p>Connecting to the coop daemon…</p> : <p>No box is running. <button type="button" className="btn primary" onClick={() => setCreating(true)}>New box</button></p>}
             </div>
           )}
           {phone && current && <KeysBar ctrl={ctrl} onCtrl={setCtrl} send={sendKey} />}
@@ -157,7 +157,7 @@ export function App({ factory, via }: { factory: ChannelFactory; via?: string })
         <Confirm title={`Kill ${killing}?`} body="Every process of the box ends and its layers are removed; persist directories and volumes are kept." action="Kill"
           onYes={() => void kill(killing)} onNo={() => setKilling(null)} />
       )}
-      {creating && <NewSession onCreate={create} onClose={() => setCreating(false)} />}
+      {creating && <NewBox onCreate={create} onClose={() => setCreating(false)} />}
     </div>
   );
 }

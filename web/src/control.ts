@@ -69,9 +69,9 @@ export class Control {
     if (this.stopped) return;
     try {
       const c = await this.get();
-      const r = await c.request<{ sessions: BoxRow[] }>({ cmd: 'ls' });
+      const r = await c.request<{ boxes: BoxRow[] }>({ cmd: 'ls' });
       this.onLink('online');
-      this.onRows(r.sessions);
+      this.onRows(r.boxes);
     } catch {
       this.onLink('offline');
     }

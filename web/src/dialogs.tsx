@@ -1,4 +1,4 @@
-// Modal dialogs: confirm a kill, create a session.
+// Modal dialogs: confirm a kill, create a box.
 import { useState, type FormEvent } from 'react';
 
 export function Confirm(props: { title: string; body: string; action: string; onYes: () => void; onNo: () => void }) {
@@ -16,7 +16,7 @@ export function Confirm(props: { title: string; body: string; action: string; on
   );
 }
 
-export function NewSession(props: { onCreate: (name: string, workspace: string) => Promise<void>; onClose: () => void }) {
+export function NewBox(props: { onCreate: (name: string, workspace: string) => Promise<void>; onClose: () => void }) {
   const [name, setName] = useState('');
   const [workspace, setWorkspace] = useState('');
   const [error, setError] = useState<string | null>(null);
@@ -34,8 +34,8 @@ export function NewSession(props: { onCreate: (name: string, workspace: string) 
   };
   return (
     <div className="modal-back" role="presentation" onClick={props.onClose}>
-      <form className="modal" role="dialog" aria-modal="true" aria-label="New session" onClick={(e) => e.stopPropagation()} onSubmit={submit}>
-        <h2>New session</h2>
+      <form className="modal" role="dialog" aria-modal="true" aria-label="New box" onClick={(e) => e.stopPropagation()} onSubmit={submit}>
+        <h2>New box</h2>
         <label>
           Workspace directory (absolute path on the server)
           <input name="workspace" required value={workspace} onChange={(e) => setWorkspace(e.target.value)} placeholder="/home/you/src/project" autoFocus />

@@ -21,8 +21,8 @@ export interface PanesProps {
 let newShells = 0;
 
 export function Panes(props: PanesProps) {
-  const session = props.row.name;
-  const [layout, setLayoutState] = useState<Layout>(() => store.layout(session));
+  const box = props.row.name;
+  const [layout, setLayoutState] = useState<Layout>(() => store.layout(box));
   const [opening, setOpening] = useState<string | null>(null);
   const keys = useRef(new Map<number, string>());
   const handles = useRef(new Map<string, TermHandle | null>());
@@ -30,7 +30,7 @@ export function Panes(props: PanesProps) {
   const setLayout = (f: (l: Layout) => Layout) =>
     setLayoutState((l) => {
       const next = f(l);
-      store.setLayout(session, next);
+      store.setLayout(box, next);
       return next;
     });
 
@@ -122,7 +122,7 @@ export function Panes(props: PanesProps) {
         handles.current.set(key, h);
         if (h && !props.focused.current) props.focused.current = h;
       }}
-      factory={props.factory} session={session} pty={pty} theme={props.theme}
+      factory={props.factory} box={box} pty={pty} theme={props.theme}
       onOpened={onOpened}
       onGone={() => (typeof pty === 'number' ? closeTab(pty) : setOpening(null))}
       onNotice={props.notice}
@@ -134,7 +134,7 @@ export function Panes(props: PanesProps) {
   const split = !props.phone && layout.split && layout.tabs.includes(layout.split.other) && layout.split.other !== layout.active ? layout.split : null;
   const first = opening ? term(opening, 'new', opened(opening)) : term(keyOf(layout.active), layout.active);
   return (
-    <section className="panes" aria-label={`Box ${session}`}>
+    <section className="panes" aria-label={`Box ${box}`}>
       <div className="tabs" role="tablist">
         {layout.tabs.map((id) => (
           <div key={id} className={id === layout.active && !opening ? 'tab active' : 'tab'} role="tab" aria-selected={id === layout.active} data-pty={id}>

@@ -3,6 +3,7 @@
 import {
   ByteFrameDecoder, decodeBody, encodeControlBytes, encodeDataBytes, encodeMessageBytes, MAX_FRAME,
 } from '../../lib/ipc/codec.js';
+import { PROTOCOL_VERSION } from '../../lib/ipc/messages.js';
 import type { Channel, ChannelFactory, ChannelPurpose } from './transport.js';
 
 export class ProtoError extends Error {
@@ -40,7 +41,7 @@ export class Conn {
 
   static async open(factory: ChannelFactory, purpose: ChannelPurpose): Promise<Conn> {
     const c = new Conn(await factory(purpose));
-    const hello = await c.send({ version: 1 }, false);
+    const hello = await c.send({ version: PROTOCOL_VERSION }, false);
     if (hello.version !== 1) throw new ProtoError('VERSION_MISMATCH', 'the daemon speaks another protocol version');
     return c;
   }

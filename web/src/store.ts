@@ -30,19 +30,19 @@ const put = (key: string, v: unknown) => {
 export const store = {
   theme: (): Theme => (get<string>('coop:theme', 'dark') === 'light' ? 'light' : 'dark'),
   setTheme: (t: Theme) => put('coop:theme', t),
-  activeSession: (): string | null => get<string | null>('coop:active-session', null),
-  setActiveSession: (s: string | null) => put('coop:active-session', s),
-  sessions: (): string[] => get<string[]>('coop:sessions', []),
-  setSessions: (names: string[]) => put('coop:sessions', names),
-  layout(session: string): Layout {
-    const l = get<Partial<Layout>>(`coop:layout:${session}`, {});
+  activeBox: (): string | null => get<string | null>('coop:active-box', null),
+  setActiveBox: (s: string | null) => put('coop:active-box', s),
+  boxes: (): string[] => get<string[]>('coop:boxes', []),
+  setBoxes: (names: string[]) => put('coop:boxes', names),
+  layout(box: string): Layout {
+    const l = get<Partial<Layout>>(`coop:layout:${box}`, {});
     const tabs = Array.isArray(l.tabs) ? l.tabs.filter((n) => Number.isInteger(n) && n > 0) : [];
     return { tabs: [0, ...tabs], active: typeof l.active === 'number' ? l.active : 0, split: l.split ?? null };
   },
-  setLayout: (session: string, l: Layout) => put(`coop:layout:${session}`, { ...l, tabs: l.tabs.filter((n) => n !== 0) }),
-  dropLayout: (session: string) => {
+  setLayout: (box: string, l: Layout) => put(`coop:layout:${box}`, { ...l, tabs: l.tabs.filter((n) => n !== 0) }),
+  dropLayout: (box: string) => {
     try {
-      localStorage.removeItem(`coop:layout:${session}`);
+      localStorage.removeItem(`coop:layout:${box}`);
     } catch {
       // nothing kept
     }

@@ -26,7 +26,7 @@ export interface TermHandle {
 
 export interface TermProps {
   factory: ChannelFactory;
-  session: string;
+  box: string;
   /** A PTY id, or "new" to open a new shell (onOpened tells its id). */
   pty: number | 'new';
   theme: Theme;
@@ -146,8 +146,8 @@ export const TermView = forwardRef<TermHandle, TermProps>(function TermView(prop
       conn.current = c;
       const size = { cols: t.cols, rows: t.rows };
       const req = target === 'new'
-        ? { cmd: 'shell', session: latest.current.session, new: true, ...size }
-        : { cmd: 'attach', session: latest.current.session, pty: target, ...size };
+        ? { cmd: 'shell', box: latest.current.box, new: true, ...size }
+        : { cmd: 'attach', box: latest.current.box, pty: target, ...size };
       try {
         t.write('\x1bc'); // queued: after anything still pending, before the replay
         const r = await c.stream(req, {
@@ -166,7 +166,7 @@ export const TermView = forwardRef<TermHandle, TermProps>(function TermView(prop
         setStatus('live');
       } catch (e) {
         c.close();
-        if (e instanceof ProtoError && (e.code === 'PTY_NOT_FOUND' || e.code === 'SESSION_NOT_FOUND' || e.code === 'FORBIDDEN')) {
+        if (e instanceof ProtoError && (e.code === 'PTY_NOT_FOUND' || e.code === 'BOX_NOT_FOUND' || e.code === 'FORBIDDEN')) {
           disposed = true;
           setStatus('ended');
           latest.current.onGone?.(e.message);
@@ -193,7 +193,7 @@ export const TermView = forwardRef<TermHandle, TermProps>(function TermView(prop
       t.dispose();
       term.current = null;
     };
-    // One terminal per mounted pane (the parent keys it by session and PTY).
+    // One terminal per mounted pane (the parent keys it by box and PTY).
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
 

@@ -1,5 +1,5 @@
 // The page's one transport interface: a channel carries the daemon's protocol bytes both
-// ways and acknowledges what the page has consumed (the daemon's flow control). A session
+// ways and acknowledges what the page has consumed (the daemon's flow control). A box
 // opens one channel for requests and one per attached terminal, as the CLI opens one
 // connection per stream. Implementations: WebSocket (here, `coop serve`) and WebRTC
 // DataChannels (datachannel.ts, the tunnel).

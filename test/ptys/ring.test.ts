@@ -1,7 +1,7 @@
 // The native scrollback ring.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createRing } from '../../lib/session/ring.js';
+import { createRing } from '../../lib/ptys/ring.js';
 
 const b = (s: string) => Buffer.from(s);
 

@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseSequence } from '../../lib/config/sequence.js';
-import { BLOCK_WARNING, HOLD_FLUSH_MS, InputFilter } from '../../lib/session/filter.js';
+import { BLOCK_WARNING, HOLD_FLUSH_MS, InputFilter } from '../../lib/ptys/filter.js';
 import { prng, testSeed } from '../helpers/prng.js';
 
 interface Run {

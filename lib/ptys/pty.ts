@@ -45,7 +45,7 @@ export interface PtyOptions {
   restartDelayMs: number;
 }
 
-export class SessionPty {
+export class BoxPty {
   readonly id: number;
   readonly role: PtyRole;
   readonly ring = createRing();

@@ -1,4 +1,4 @@
-// A session: one box and its PTYs — 0 the agent, 1.. shells (SPEC §7).
+// A box: one box and its PTYs — 0 the agent, 1.. shells (SPEC §7).
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, posix, relative } from 'node:path';
 import { redactConfig } from '../config/load.js';
@@ -10,10 +10,10 @@ import { PLAIN_READY, type LsRow } from '../ipc/messages.js';
 import type { StreamSide } from '../ipc/server.js';
 import { adoptBox, createBox, isRunning, killBox, readBoxRecord, type Box } from '../sandbox/box.js';
 import { boxEnv } from '../sandbox/env.js';
-import { sessionPaths } from '../paths.js';
+import { boxPaths } from '../paths.js';
 import { PtyClient, type ClientKind } from './client.js';
 import { LineFollower } from './follow.js';
-import { SessionPty } from './pty.js';
+import { BoxPty } from './pty.js';
 
 export const AGENT_PTY = 0;
 
@@ -29,7 +29,7 @@ export interface AttachOptions {
 }
 
 /** What is kept in sessions/<name>/session.json: the configuration without [env] values. */
-interface SessionRecord {
+interface ServedBoxRecord {
   config: CoopConfig;
   term: string;
 }
@@ -39,8 +39,8 @@ const agentArgv = (c: CoopConfig) => [...(c.sandbox.agent ?? []), ...c.sandbox.a
 /** The agent's TERM: [env] TERM, else xterm-256color (not the TERM of whoever created the box). */
 const agentTerm = (c: CoopConfig) => c.env.TERM || 'xterm-256color';
 
-/** Operational events of a session, for the daemon's log (never terminal content or env values). */
-export type SessionLog = (event: string, fields: Record<string, string | number | boolean | null | undefined>) => void;
+/** Operational events of a served box, for the daemon's log (never terminal content or env values). */
+export type BoxLog = (event: string, fields: Record<string, string | number | boolean | null | undefined>) => void;
 
 /** Settings that only a new box applies (`coop restart --box`). */
 function needsNewBox(before: CoopConfig, after: CoopConfig): string[] {
@@ -61,13 +61,13 @@ const plainArgv = (argv: string[]) => [
   '/bin/sh', '-c', `stty -echo -onlcr 2>/dev/null; printf '${PLAIN_READY.replace('\x1b', '\\033').replace('\x07', '\\007')}'; exec "$@"`, 'sh', ...argv,
 ];
 
-export class Session {
-  readonly ptys = new Map<number, SessionPty>();
+export class ServedBox {
+  readonly ptys = new Map<number, BoxPty>();
   private nextId = 1;
   stopping = false;
   /** The allowlist proxy's refusals, shown in the agent's PTY (SPEC §4.3). */
   private refusals: LineFollower | null = null;
-  private log: SessionLog = () => {};
+  private log: BoxLog = () => {};
   /** Called once when a PTY found the box's init gone. */
   onBoxGone: (() => void) | null = null;
 
@@ -83,7 +83,7 @@ export class Session {
   }
 
   private saveRecord(): void {
-    const record: SessionRecord = { config: redactConfig(this.config), term: this.term };
+    const record: ServedBoxRecord = { config: redactConfig(this.config), term: this.term };
     writeFileSync(join(this.box.paths.dir, 'session.json'), JSON.stringify(record, null, 2) + '\n', { mode: 0o600 });
   }
 
@@ -93,15 +93,15 @@ export class Session {
 
   /** Creates the box and starts the agent on PTY 0. */
   static async create(opts: {
-    name: string; config: CoopConfig; coopHome: string; term: string; cols: number; rows: number; graceMs?: number; log?: SessionLog;
-  }): Promise<Session> {
+    name: string; config: CoopConfig; coopHome: string; term: string; cols: number; rows: number; graceMs?: number; log?: BoxLog;
+  }): Promise<ServedBox> {
     const agent = agentArgv(opts.config);
     if (!opts.config.sandbox.agent) throw new CoopError('CONFIG_INVALID', 'no agent configured (sandbox.agent)');
     const mounts = opts.config.sandbox.mounts.map((m) => parseMountEntry(m, opts.config.workspace.mount));
     const box = await createBox({
       config: opts.config, name: opts.name, mounts, coopHome: opts.coopHome, callerEnv: { TERM: opts.term }, graceMs: opts.graceMs,
     });
-    const s = new Session(box, opts.config, opts.term);
+    const s = new ServedBox(box, opts.config, opts.term);
     if (opts.log) s.log = opts.log;
     s.saveRecord();
     s.followRefusals(true);
@@ -114,19 +114,19 @@ export class Session {
    * PTY survived; the agent is started again in it. Throws a CoopError saying what is
    * missing when the box cannot be taken over.
    */
-  static adopt(coopHome: string, name: string, log?: SessionLog): Session {
-    const paths = sessionPaths(coopHome, name);
+  static adopt(coopHome: string, name: string, log?: BoxLog): ServedBox {
+    const paths = boxPaths(coopHome, name);
     const rec = readBoxRecord(paths);
     const box = rec && adoptBox(rec);
     if (!box) throw new CoopError('SANDBOX_FAILED', `box ${name}: its record ${paths.record} is unusable or its init is gone`);
-    let saved: SessionRecord;
+    let saved: ServedBoxRecord;
     try {
-      saved = JSON.parse(readFileSync(join(paths.dir, 'session.json'), 'utf8')) as SessionRecord;
+      saved = JSON.parse(readFileSync(join(paths.dir, 'session.json'), 'utf8')) as ServedBoxRecord;
       if (!saved.config?.sandbox || typeof saved.term !== 'string') throw new Error('incomplete');
     } catch {
-      throw new CoopError('SANDBOX_FAILED', `its session record ${join(paths.dir, 'session.json')} is unreadable`);
+      throw new CoopError('SANDBOX_FAILED', `its configuration record ${join(paths.dir, 'session.json')} is unreadable`);
     }
-    const s = new Session(box, saved.config, saved.term);
+    const s = new ServedBox(box, saved.config, saved.term);
     if (log) s.log = log;
     s.startAgent(agentArgv(saved.config), 80, 24, existsSync(s.stoppedMark));
     s.followRefusals(false);
@@ -142,16 +142,16 @@ export class Session {
   }
 
   private startAgent(argv: string[], cols: number, rows: number, stopped = false): void {
-    const p = new SessionPty(
+    const p = new BoxPty(
       {
         id: AGENT_PTY, role: 'agent', argv, label: argv.join(' '), term: agentTerm(this.config), cols, rows,
         autoRestart: this.config.session.auto_restart, restartDelayMs: this.config.session.restart_delay_ms,
       },
       this.box,
     );
-    p.onExit = (code, signal) => this.log('agent-exited', { session: this.name, ...(signal ? { signal } : { code }) });
+    p.onExit = (code, signal) => this.log('agent-exited', { box: this.name, ...(signal ? { signal } : { code }) });
     p.onStopped = () => {
-      this.log('agent-stopped', { session: this.name, reason: 'crash loop' });
+      this.log('agent-stopped', { box: this.name, reason: 'crash loop' });
       writeFileSync(this.stoppedMark, '', { mode: 0o600 });
     };
     p.onBoxGone = () => this.boxGone();
@@ -171,7 +171,7 @@ export class Session {
     cb?.();
   }
 
-  getPty(id: number): SessionPty {
+  getPty(id: number): BoxPty {
     const p = this.ptys.get(id);
     if (!p) throw new CoopError('PTY_NOT_FOUND', `box ${this.name} has no PTY ${id}`);
     return p;
@@ -190,7 +190,7 @@ export class Session {
    * A shell PTY: a live one with the same command and directory unless `fresh` (or `plain`),
    * else a new one. `cwd` is the caller's host directory; `plain`: see ShellRequest.plain.
    */
-  shell(opts: { command?: string; fresh?: boolean; cols: number; rows: number; term?: string; cwd?: string; plain?: boolean }): SessionPty {
+  shell(opts: { command?: string; fresh?: boolean; cols: number; rows: number; term?: string; cwd?: string; plain?: boolean }): BoxPty {
     const label = opts.command ?? this.box.shell;
     const cwd = this.boxPathOf(opts.cwd);
     if (!opts.fresh && !opts.plain) {
@@ -199,7 +199,7 @@ export class Session {
     const id = this.nextId++;
     const inner = opts.command ? ['/bin/sh', '-c', opts.command] : [this.box.shell];
     const argv = opts.plain ? plainArgv(inner) : inner;
-    const p = new SessionPty(
+    const p = new BoxPty(
       { id, role: 'shell', argv, label, term: opts.term ?? this.term, cols: opts.cols, rows: opts.rows, cwd, autoRestart: false, restartDelayMs: 0 },
       this.box,
     );
@@ -263,7 +263,7 @@ export class Session {
     const env = this.box.env;
     const lang = this.config.env.LANG === undefined ? env.LANG : undefined;
     const fresh = boxEnv({
-      user: this.box.user, home: this.box.home, shell: this.box.shell, term: env.TERM, lang, session: this.name,
+      user: this.box.user, home: this.box.home, shell: this.box.shell, term: env.TERM, lang, box: this.name,
       workspaceHost: this.box.workspace.host, created: this.box.created, extra: config.env,
     });
     for (const k of Object.keys(env)) delete env[k];

@@ -175,7 +175,7 @@ async function main(): Promise<void> {
   for (const r of results) console.log(`  ${r.command.padEnd(16)} median ${(r.median * 1000).toFixed(2)} ms`);
   console.log(`  ratio coop -d / node -e 0 = ${(results[1]!.median / results[0]!.median).toFixed(2)}   (target <= 1.3)`);
 
-  await client.kill({ all: true }, true);
+  await client.kill({ all: true, force: true });
   await client.shutdown();
   client.close();
 }

@@ -14,7 +14,7 @@ const client = await Client.connect(); // starts the daemon when none runs
 let box;
 try {
   const { config, workspace } = loadConfig({ cwd: dir, overrides: { agent }, requireAgent: true });
-  config.box.auto_restart = false; // one answer, then done
+  config.session.auto_restart = false; // one answer, then done
   ({ box } = await client.create({ workspace, config, detach: true }));
 
   const stream = await client.attach({ box, cols: 100, rows: 30 });

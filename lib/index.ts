@@ -8,6 +8,11 @@ import { isTrusted as isTrusted_, revokeTrust as revokeTrust_, trustFile as trus
 import type { CoopConfig as CoopConfig_ } from './config/types.js';
 import { buildImage as buildImage_, ensureRootfs as ensureRootfs_, type BuildOptions as BuildOptions_, type BuildResult as BuildResult_ } from './image/build.js';
 import { clean, diskUsage as diskUsage_, prune, type CleanResult as CleanResult_, type DiskUsage as DiskUsage_ } from './image/gc.js';
+import type {
+  AttachOptions as AttachOptions_, CreateOptions as CreateOptions_, KillOptions as KillOptions_, LogsOptions as LogsOptions_,
+  PtyTarget as PtyTarget_, RestartOptions as RestartOptions_, ServeOptions as ServeOptions_, ShellOptions as ShellOptions_,
+  TunnelOptions as TunnelOptions_, TunnelWaitOptions as TunnelWaitOptions_,
+} from './client/options.js';
 import type { LsRow as LsRow_, PtyRow as PtyRow_, StatusInfo as StatusInfo_ } from './ipc/messages.js';
 import { checkHost as checkHost_, type CheckHostOptions as CheckHostOptions_, type HostCheck as HostCheck_ } from './doctor/index.js';
 import { coopHome as coopHome_ } from './paths.js';
@@ -404,6 +409,94 @@ export type CheckHostOptions = CheckHostOptions_;
  */
 export type HostCheck = HostCheck_;
 
+// ---- the options of Client's methods ---------------------------------------------------
+
+/**
+ * {@link Client.create}'s options: the `workspace` and its loaded `config`; `name` (default
+ * from the directory's name), `detach`, and the agent's `term`, `cols` and `rows`.
+ *
+ * @example
+ *   const opts: CreateOptions = { workspace, config, detach: true };
+ */
+export type CreateOptions = CreateOptions_;
+
+/**
+ * Which PTY of which box: `box` (its name) and `pty` (default 0, the agent).
+ *
+ * @example
+ *   const agent: PtyTarget = { box: 'api' };
+ */
+export type PtyTarget = PtyTarget_;
+
+/**
+ * {@link Client.kill}'s options: `{ box }` or `{ all: true }`, and `force` (SIGKILL at once).
+ *
+ * @example
+ *   const opts: KillOptions = { all: true, force: true };
+ */
+export type KillOptions = KillOptions_;
+
+/**
+ * {@link Client.restart}'s options: a PTY, and for the agent the `config` to restart with.
+ *
+ * @example
+ *   const opts: RestartOptions = { box: 'api', config: loadConfig({ cwd: process.cwd() }).config };
+ */
+export type RestartOptions = RestartOptions_;
+
+/**
+ * {@link Client.logs} and {@link Client.follow}: a PTY, and only its last `lines` lines.
+ *
+ * @example
+ *   const opts: LogsOptions = { box: 'api', lines: 50 };
+ */
+export type LogsOptions = LogsOptions_;
+
+/**
+ * {@link Client.attach}'s options: a PTY, your terminal's `cols` and `rows` (default 80×24),
+ * `readonly`, `filtered`.
+ *
+ * @example
+ *   const opts: AttachOptions = { box: 'api', cols: process.stdout.columns, rows: process.stdout.rows };
+ */
+export type AttachOptions = AttachOptions_;
+
+/**
+ * {@link Client.shell}'s options: `box`, `command` (default the box's shell), `new`, `cols`,
+ * `rows`, `term`, `cwd`, `plain` (a quiet terminal for programs).
+ *
+ * @example
+ *   const opts: ShellOptions = { box: 'api', command: 'npm test', new: true };
+ */
+export type ShellOptions = ShellOptions_;
+
+/**
+ * {@link Client.serve}'s options: `host` (default 127.0.0.1), `port` (default 8888; 0 = any
+ * free one), `token` (default a new one).
+ *
+ * @example
+ *   const opts: ServeOptions = { host: '0.0.0.0', port: 9000 };
+ */
+export type ServeOptions = ServeOptions_;
+
+/**
+ * {@link Client.tunnel}'s options: `stun` servers ([] for none), the connect `page`, and
+ * `timeout_ms` for the browser to answer.
+ *
+ * @example
+ *   const opts: TunnelOptions = { stun: [], timeout_ms: 60_000 };
+ */
+export type TunnelOptions = TunnelOptions_;
+
+/**
+ * {@link Client.tunnelWait}'s options: the tunnel's `id` and what to wait `until`.
+ *
+ * @example
+ *   const t = await client.tunnel();
+ *   const opts: TunnelWaitOptions = { id: t.id, until: 'connected' };
+ */
+export type TunnelWaitOptions = TunnelWaitOptions_;
+
 // ---- the daemon's answers (Client) ----------------------------------------------------
 
 /**
@@ -420,7 +513,7 @@ export type LsRow = LsRow_;
  * A PTY of a box: `id` (0 is the agent), `role`, `command`, `state`, `pid`.
  *
  * @example
- *   const shells: PtyRow[] = (await client.ptyLs('api')).filter((p) => p.role === 'shell');
+ *   const shells: PtyRow[] = (await client.ptyLs({ box: 'api' })).filter((p) => p.role === 'shell');
  */
 export type PtyRow = PtyRow_;
 

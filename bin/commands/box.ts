@@ -19,7 +19,7 @@ const START_WATCH_MS = 750;
  * with the last lines of its screen. Null when it stayed up.
  */
 async function startTrouble(client: Client, box: string): Promise<string | null> {
-  const stream = await client.follow(box, 0);
+  const stream = await client.follow({ box });
   const chunks: Buffer[] = [];
   let ended: string | null = null;
   stream.on('data', (d: Buffer) => chunks.push(d));
@@ -41,7 +41,7 @@ async function startTrouble(client: Client, box: string): Promise<string | null>
   });
   stream.destroy();
   // It may have exited before we watched: it is not running now.
-  const state = (await client.ptyLs(box)).find((p) => p.role === 'agent')?.state;
+  const state = (await client.ptyLs({ box })).find((p) => p.role === 'agent')?.state;
   if (!ended && state !== 'running') ended = state === 'restarting' ? 'exited right after starting (auto_restart is trying again)' : `is ${state}`;
   if (!ended) return null;
   const size = stream.ptySize ?? { cols: 100, rows: 30 };
@@ -87,7 +87,7 @@ export const attachCommand: Handler = async (args, ctx) => {
   try {
     const box = await targetBox(client, args, ctx);
     if (!tty && !readonly) {
-      await client.ptyLs(box.name); // what is wrong with the box comes first
+      await client.ptyLs({ box: box.name }); // what is wrong with the box comes first
       throw new CoopError('BAD_ARGUMENTS', 'not on a terminal (stdin and stdout): `coop attach --readonly` prints the agent\'s output instead, `coop logs -f` its text');
     }
     const stream = await client.attach({ box: box.name, pty: 0, ...terminalSize(ctx), readonly });
@@ -102,8 +102,8 @@ export const killCommand: Handler = async (args, ctx) => {
   try {
     const force = args.opts.force === true;
     const killed = args.opts.all
-      ? await client.kill({ all: true }, force)
-      : await client.kill({ box: (await targetBox(client, args, ctx)).name }, force);
+      ? await client.kill({ all: true, force })
+      : await client.kill({ box: (await targetBox(client, args, ctx)).name, force });
     if (!ctx.quiet) ctx.stdout.write(killed.length ? `Killed ${killed.join(', ')}\n` : 'No boxes were running\n');
     return 0;
   } finally {
@@ -127,7 +127,7 @@ export const restartCommand: Handler = async (args, ctx) => {
       if (!ctx.quiet) ctx.stdout.write(`Recreated box ${box.name} (persist directories and volumes kept)\n`);
       return 0;
     }
-    const pending = await client.restart(box.name, 0, config);
+    const pending = await client.restart({ box: box.name, config });
     if (!ctx.quiet) ctx.stdout.write(`Restarted the agent of ${box.name} (agent command and [env] as in coop.toml now)\n`);
     if (pending.length) {
       printWarning(ctx, `changed, but only a new box applies it: ${pending.join(', ')}; \`coop restart --box\` recreates the box (persist directories and volumes are kept)`);

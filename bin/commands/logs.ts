@@ -21,14 +21,14 @@ export async function printLogs(args: Args, ctx: CliContext, pty: number, boxNam
     const lines = args.opts.lines as number | undefined;
     const raw = args.opts.raw === true;
     if (!args.opts.follow) {
-      if (raw) ctx.stdout.write(await client.logs(box, pty, lines));
+      if (raw) ctx.stdout.write(await client.logs({ box, pty, lines }));
       else {
-        const s = await client.scrollback(box, pty);
+        const s = await client.scrollback({ box, pty });
         ctx.stdout.write(tailText(await renderLines(s.data, s.cols, s.rows), lines));
       }
       return 0;
     }
-    const stream = await client.follow(box, pty, raw ? lines : undefined);
+    const stream = await client.follow({ box, pty, lines: raw ? lines : undefined });
     const done = untilStopped(() => stream.destroy());
     if (raw) {
       stream.on('data', (d: Buffer) => ctx.stdout.write(d));

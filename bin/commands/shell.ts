@@ -25,7 +25,7 @@ export const shellCommand: Handler = async (args, ctx) => {
       term: ctx.env.TERM || 'xterm-256color', ...terminalSize(ctx), cwd: ctx.cwd, plain: !tty,
     });
     if (tty) return await attachTerminal(stream, { role: 'shell' });
-    return await attachPlain(stream, { role: 'shell', shell: true, kill: () => client.ptyKill(box.name, pty) });
+    return await attachPlain(stream, { role: 'shell', shell: true, kill: () => client.ptyKill({ box: box.name, pty }) });
   } finally {
     client.close();
   }
@@ -35,7 +35,7 @@ export const shellLsCommand: Handler = async (args, ctx) => {
   const client = await connectClient(args, ctx);
   try {
     const box = await targetBox(client, { ...args, positionals: [] }, ctx);
-    const ptys = await client.ptyLs(box.name);
+    const ptys = await client.ptyLs({ box: box.name });
     if (args.opts.json) ctx.stdout.write(`${JSON.stringify(ptys, null, 2)}\n`);
     else ctx.stdout.write(table([['ID', 'ROLE', 'STATE', 'PID', 'COMMAND'], ...ptys.map((p) => [String(p.id), p.role, p.state, String(p.pid ?? '-'), p.command])]));
     return 0;
@@ -62,7 +62,7 @@ export const shellKillCommand: Handler = async (args, ctx) => {
   const client = await connectClient(args, ctx);
   try {
     const box = await targetBox(client, { ...args, positionals: [] }, ctx);
-    await client.ptyKill(box.name, id);
+    await client.ptyKill({ box: box.name, pty: id });
     return 0;
   } finally {
     client.close();
@@ -74,8 +74,8 @@ export const shellRestartCommand: Handler = async (args, ctx) => {
   const client = await connectClient(args, ctx);
   try {
     const box = await targetBox(client, { ...args, positionals: [] }, ctx);
-    const ids = only !== null ? [only] : (await client.ptyLs(box.name)).filter((p) => p.role === 'shell').map((p) => p.id);
-    for (const id of ids) await client.restart(box.name, id);
+    const ids = only !== null ? [only] : (await client.ptyLs({ box: box.name })).filter((p) => p.role === 'shell').map((p) => p.id);
+    for (const id of ids) await client.restart({ box: box.name, pty: id });
     return 0;
   } finally {
     client.close();

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { CoopError } from '../../lib/errors.js';
 import { coopHome, daemonPaths, volumesDir } from '../../lib/paths.js';
 import { removeVolume, volumeUsers } from '../../lib/sandbox/volumes.js';
+import { daemonProtocol } from '../../lib/client/connection.js';
+import { shutdownOtherVersion } from '../../lib/client/daemon.js';
 import { connectClient } from '../cli/client.js';
 import type { Handler } from '../cli/spec.js';
 import { table } from './info.js';
@@ -41,6 +43,12 @@ export const systemShutdownCommand: Handler = async (args, ctx) => {
   try {
     client = await connectClient(args, ctx, false);
   } catch (e) {
+    const theirs = daemonProtocol(e);
+    if (theirs !== null) {
+      await shutdownOtherVersion({ socket: args.opts.socket as string | undefined, env: ctx.env }, theirs);
+      if (!ctx.quiet) ctx.stdout.write('The coop daemon (another version of coop) stopped; its boxes keep running (the next command takes them over).\n');
+      return 0;
+    }
     if (!notRunning(e)) throw e;
     if (!ctx.quiet) ctx.stdout.write('The coop daemon is not running.\n');
     return 0;

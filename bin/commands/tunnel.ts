@@ -71,7 +71,7 @@ export const tunnelCommand: Handler = async (args, ctx) => {
       void (async () => {
         try {
           answers ??= await connectClient(args, ctx, false);
-          await answers.tunnelAnswer(text);
+          await answers.tunnelAnswer({ answer: text });
           say('Answer taken; connecting…\n');
         } catch (e) {
           printError(ctx, e instanceof Error ? e.message : String(e));
@@ -80,13 +80,13 @@ export const tunnelCommand: Handler = async (args, ctx) => {
       })();
     });
 
-    const connected = await Promise.race([client.tunnelWait(id, 'connected').catch(daemonGone), interrupted]);
+    const connected = await Promise.race([client.tunnelWait({ id, until: 'connected' }).catch(daemonGone), interrupted]);
     if (typeof connected === 'number') return connected;
     if (connected === INTERRUPTED) return cancelled();
     stopReading();
     say('Connected: the browser now runs the web UI over the tunnel (its input to agents is filtered, as on the web). Ctrl+C closes the tunnel.\n');
 
-    const end = await Promise.race([client.tunnelWait(id, 'closed').catch(daemonGone), interrupted]);
+    const end = await Promise.race([client.tunnelWait({ id, until: 'closed' }).catch(daemonGone), interrupted]);
     if (end === INTERRUPTED) return cancelled();
     if (typeof end === 'number') return end;
     if (end.lost) {

@@ -29,7 +29,7 @@ export class Connection {
    * ECONNREFUSED...), or before a byte is sent when the socket is not safely the caller's
    * (see safe-path.ts) or the process listening on it runs as another uid.
    */
-  static open(socketPath: string): Promise<Connection> {
+  static open(socketPath: string, version = PROTOCOL_VERSION): Promise<Connection> {
     try {
       checkSocket(socketPath);
     } catch (e) {
@@ -46,7 +46,7 @@ export class Connection {
           return reject(new CoopError('DAEMON_FAILED', `refusing to use ${socketPath}: the process listening on it runs as uid ${uid ?? 'unknown'}, not as you (uid ${process.getuid!()}); remove the socket, or set COOP_HOME to a directory of your own`));
         }
         const c = new Connection(socket);
-        c.send({ version: PROTOCOL_VERSION }, false).then(() => resolve(c), reject);
+        c.send({ version }, false).then(() => resolve(c), (e) => reject(explainMismatch(e, version)));
       });
     });
   }
@@ -132,4 +132,17 @@ export class Connection {
   close(): void {
     this.socket.end();
   }
+}/** The protocol version a daemon that refused our handshake speaks, from its VERSION_MISMATCH. */
+export function daemonProtocol(e: unknown): number | null {
+  if (!(e instanceof CoopError) || e.code !== 'VERSION_MISMATCH') return null;
+  const m = /(?:speaks protocol version|daemon speaks protocol) (\d+)/.exec(e.message);
+  return m ? Number(m[1]) : null;
 }
+
+function explainMismatch(e: unknown, ours: number): unknown {
+  const theirs = daemonProtocol(e);
+  if (theirs === null || theirs === ours) return e;
+  return new CoopError('VERSION_MISMATCH', `the running daemon speaks protocol ${theirs} and this coop speaks ${ours}: it is another version of coop; \`coop system shutdown\` replaces it (its boxes keep running)`);
+}
+
+

@@ -81,6 +81,21 @@ async function waitForSocket(socket: string, log: string, daemon: ChildProcess):
   }
 }
 
+/**
+ * Asks the daemon of opts to stop even when it is another version of coop (after an update
+ * without `coop update`): the handshake in its protocol version, then `shutdown`, which every
+ * version understands alike. Its boxes keep running; the next command's daemon takes them.
+ */
+export async function shutdownOtherVersion(opts: ConnectOptions, version: number): Promise<void> {
+  const home = opts.coopHome ?? defaultHome(opts.env ?? process.env);
+  const c = await Connection.open(opts.socket ?? daemonPaths(home).socket, version);
+  try {
+    await c.request({ cmd: 'shutdown' });
+  } finally {
+    c.close();
+  }
+}
+
 /** A connection to the daemon of coopHome, starting the daemon if needed. */
 export async function connectDaemon(opts: ConnectOptions = {}): Promise<Connection> {
   const env = opts.env ?? process.env;

@@ -1,15 +1,21 @@
 // The typed client of the daemon: connect (starting the daemon when needed), then one
 // method per command; attach, shell and logs --follow return an AttachStream.
-import type { CoopConfig } from '../config/types.js';
 import { CoopError } from '../errors.js';
 import type { GoneRow, LsRow, OkResponse, PtyRow, StatusInfo } from '../ipc/messages.js';
 import type { AttachStream } from './attach.js';
+import type {
+  AttachOptions, CreateOptions, KillOptions, LogsOptions, PtyTarget, RestartOptions, ServeOptions, ShellOptions, TunnelOptions,
+  TunnelWaitOptions,
+} from './options.js';
 import { Connection } from './connection.js';
 import { connectDaemon, type ConnectOptions } from './daemon.js';
 
 export { AttachStream, type AttachEvents } from './attach.js';
 export { Connection } from './connection.js';
 export { connectDaemon, daemonEntry, type ConnectOptions } from './daemon.js';
+export type * from './options.js';
+
+const DEFAULT_SIZE = { cols: 80, rows: 24 };
 
 function withSize(stream: AttachStream, response: Record<string, unknown>): AttachStream {
   if (typeof response.cols === 'number' && typeof response.rows === 'number') stream.ptySize = { cols: response.cols, rows: response.rows };
@@ -54,8 +60,8 @@ export class Client {
    *   const { config, workspace } = loadConfig({ cwd: process.cwd(), requireAgent: true });
    *   const { box, existing } = await client.create({ workspace, config, detach: true });
    */
-  create(req: { workspace: string; config: CoopConfig; name?: string; detach?: boolean; term?: string; cols?: number; rows?: number }): Promise<OkResponse<'create'>> {
-    return this.conn.request({ cmd: 'create', ...req });
+  create(opts: CreateOptions): Promise<OkResponse<'create'>> {
+    return this.conn.request({ cmd: 'create', ...opts });
   }
   /**
    * The running boxes, each with its PTYs and attached clients.
@@ -84,10 +90,11 @@ export class Client {
    *
    * @example
    *   await client.kill({ box: 'api' });
-   *   await client.kill({ all: true }, true);
+   *   await client.kill({ all: true, force: true });
    */
-  async kill(target: { box: string } | { all: true }, force = false): Promise<string[]> {
-    return (await this.conn.request({ cmd: 'kill', ...target, force })).killed;
+  async kill(opts: KillOptions): Promise<string[]> {
+    const target = 'all' in opts && opts.all ? { all: true as const } : { box: (opts as { box: string }).box };
+    return (await this.conn.request({ cmd: 'kill', ...target, force: opts.force ?? false })).killed;
   }
   /**
    * Starts a PTY's process again (PTY 0: the agent, with `config`'s agent command and
@@ -95,47 +102,49 @@ export class Client {
    * only a new box applies (mounts, image, network), when a config was given for the agent.
    *
    * @example
-   *   const needsBox = await client.restart('api', 0, loadConfig({ cwd: process.cwd() }).config);
+   *   const needsBox = await client.restart({ box: 'api', config: loadConfig({ cwd: process.cwd() }).config });
    */
-  async restart(box: string, pty = 0, config?: CoopConfig): Promise<string[]> {
+  async restart(opts: RestartOptions): Promise<string[]> {
+    const { box, pty = 0, config } = opts;
     return (await this.conn.request({ cmd: 'restart', box, pty, config })).needs_box ?? [];
   }
   /**
    * A PTY's scrollback (up to 256 KiB of raw terminal output), or its last `lines` lines.
    *
    * @example
-   *   process.stdout.write(await client.logs('api', 0, 20));
+   *   process.stdout.write(await client.logs({ box: 'api', lines: 20 }));
    */
-  async logs(box: string, pty = 0, lines?: number): Promise<Buffer> {
+  async logs(opts: LogsOptions): Promise<Buffer> {
+    const { box, pty = 0, lines } = opts;
     return Buffer.from((await this.conn.request({ cmd: 'logs', box, pty, lines })).data ?? []);
   }
   /**
    * A PTY's whole scrollback and its size (to render it at, e.g. in a terminal emulator).
    *
    * @example
-   *   const { data, cols, rows } = await client.scrollback('api', 0);
+   *   const { data, cols, rows } = await client.scrollback({ box: 'api' });
    */
-  async scrollback(box: string, pty = 0): Promise<{ data: Buffer; cols: number; rows: number }> {
-    const r = await this.conn.request({ cmd: 'logs', box, pty });
+  async scrollback(opts: PtyTarget): Promise<{ data: Buffer; cols: number; rows: number }> {
+    const r = await this.conn.request({ cmd: 'logs', box: opts.box, pty: opts.pty ?? 0 });
     return { data: Buffer.from(r.data ?? []), cols: r.cols ?? 80, rows: r.rows ?? 24 };
   }
   /**
    * The PTYs of a box: the agent (id 0) and its shells.
    *
    * @example
-   *   const shells = (await client.ptyLs('api')).filter((p) => p.role === 'shell');
+   *   const shells = (await client.ptyLs({ box: 'api' })).filter((p) => p.role === 'shell');
    */
-  async ptyLs(box: string): Promise<PtyRow[]> {
-    return (await this.conn.request({ cmd: 'pty_ls', box })).ptys;
+  async ptyLs(opts: { box: string }): Promise<PtyRow[]> {
+    return (await this.conn.request({ cmd: 'pty_ls', box: opts.box })).ptys;
   }
   /**
    * Ends a shell PTY (its process gets SIGHUP, then SIGKILL).
    *
    * @example
-   *   await client.ptyKill('api', 2);
+   *   await client.ptyKill({ box: 'api', pty: 2 });
    */
-  async ptyKill(box: string, pty: number): Promise<void> {
-    await this.conn.request({ cmd: 'pty_kill', box, pty });
+  async ptyKill(opts: { box: string; pty: number }): Promise<void> {
+    await this.conn.request({ cmd: 'pty_kill', box: opts.box, pty: opts.pty });
   }
   /**
    * The daemon: pid, version, uptime, socket, $COOP_HOME, how many boxes and clients, memory.
@@ -147,14 +156,15 @@ export class Client {
     return this.conn.request({ cmd: 'status' });
   }
   /**
-   * Starts (or keeps) the daemon's web server (`coop serve`); resolves with its URLs (token
-   * included) and the token. Port 0 picks a free one.
+   * Starts (or keeps) the daemon's web server (`coop serve`, default 127.0.0.1:8888);
+   * resolves with its URLs (token included) and the token. Port 0 picks a free one.
    *
    * @example
-   *   const { urls, token } = await client.serve({ host: '127.0.0.1', port: 0 });
+   *   const { urls, token } = await client.serve({ port: 0 });
    */
-  serve(req: { host: string; port: number; token?: string }): Promise<OkResponse<'serve'>> {
-    return this.conn.request({ cmd: 'serve', ...req });
+  serve(opts: ServeOptions = {}): Promise<OkResponse<'serve'>> {
+    const { host = '127.0.0.1', port = 8888, token } = opts;
+    return this.conn.request({ cmd: 'serve', host, port, token });
   }
   /**
    * Stops the web server (`coop serve --stop`).
@@ -172,27 +182,27 @@ export class Client {
    *   const t = await client.tunnel({ stun: [] });
    *   console.log(t.url);
    */
-  tunnel(req: { stun?: string[]; page?: string; timeout_ms?: number } = {}): Promise<OkResponse<'tunnel'>> {
-    return this.conn.request({ cmd: 'tunnel', ...req });
+  tunnel(opts: TunnelOptions = {}): Promise<OkResponse<'tunnel'>> {
+    return this.conn.request({ cmd: 'tunnel', ...opts });
   }
   /**
    * Gives a waiting tunnel the browser's answer (the text the connect page shows).
    *
    * @example
-   *   await client.tunnelAnswer(process.argv[2]!); // the text the connect page showed
+   *   await client.tunnelAnswer({ answer: process.argv[2]! }); // the text the connect page showed
    */
-  async tunnelAnswer(answer: string): Promise<void> {
-    await this.conn.request({ cmd: 'tunnel_answer', answer });
+  async tunnelAnswer(opts: { answer: string }): Promise<void> {
+    await this.conn.request({ cmd: 'tunnel_answer', answer: opts.answer });
   }
   /**
    * Resolves once the tunnel is connected (rejects with TUNNEL_FAILED if it ends first), or has closed.
    *
    * @example
    *   const t = await client.tunnel();
-   *   await client.tunnelWait(t.id, 'connected');
+   *   await client.tunnelWait({ id: t.id, until: 'connected' });
    */
-  tunnelWait(id: string, until: 'connected' | 'closed'): Promise<OkResponse<'tunnel_wait'>> {
-    return this.conn.request({ cmd: 'tunnel_wait', id, until });
+  tunnelWait(opts: TunnelWaitOptions): Promise<OkResponse<'tunnel_wait'>> {
+    return this.conn.request({ cmd: 'tunnel_wait', id: opts.id, until: opts.until });
   }
   /**
    * Stops the daemon; boxes keep running and the next daemon takes them over (`coop system
@@ -209,17 +219,17 @@ export class Client {
    * Attaches to a PTY (default 0, the agent) on a connection of its own: an AttachStream
    * (a Duplex) that reads the PTY's output (its scrollback first) and writes keystrokes.
    * `readonly`: output only, your size does not count; `filtered`: the input filter web
-   * clients get (no Ctrl+D, Ctrl+\, or `exit` lines).
+   * clients get (no Ctrl+D, Ctrl+\, or `exit` lines). Size default 80×24.
    *
    * @example
-   *   const agent = await client.attach({ box, cols: 120, rows: 40 });
+   *   const agent = await client.attach({ box: 'api', cols: 120, rows: 40 });
    *   agent.on('data', (bytes) => process.stdout.write(bytes));
    *   agent.write('explain this repository\r');
    *   agent.detach();
    */
-  async attach(req: { box: string; pty?: number; cols: number; rows: number; readonly?: boolean; filtered?: boolean }): Promise<AttachStream> {
+  async attach(opts: AttachOptions): Promise<AttachStream> {
     const c = await this.streamConnection();
-    const { response, stream } = await c.openStream({ cmd: 'attach', pty: 0, ...req });
+    const { response, stream } = await c.openStream({ cmd: 'attach', pty: 0, ...DEFAULT_SIZE, ...opts });
     return withSize(stream, response);
   }
 
@@ -229,12 +239,12 @@ export class Client {
    * with its id and the stream.
    *
    * @example
-   *   const { pty, stream } = await client.shell({ box, command: 'npm test', new: true, cols: 80, rows: 24 });
+   *   const { pty, stream } = await client.shell({ box: 'api', command: 'npm test', new: true });
    *   stream.on('pty_exited', ({ code }) => console.log(`exit ${code}`));
    */
-  async shell(req: { box: string; command?: string; new?: boolean; cols: number; rows: number; term?: string; cwd?: string; plain?: boolean }): Promise<{ pty: number; stream: AttachStream }> {
+  async shell(opts: ShellOptions): Promise<{ pty: number; stream: AttachStream }> {
     const c = await this.streamConnection();
-    const { response, stream } = await c.openStream({ cmd: 'shell', ...req });
+    const { response, stream } = await c.openStream({ cmd: 'shell', ...DEFAULT_SIZE, ...opts });
     return { pty: response.pty as number, stream: withSize(stream, response) };
   }
 
@@ -243,11 +253,12 @@ export class Client {
    * `lines` lines, then what follows; the stream ends when the PTY's process does.
    *
    * @example
-   *   const out = await client.follow(box, 0);
+   *   const out = await client.follow({ box: 'api' });
    *   out.pipe(process.stdout);
    */
-  async follow(box: string, pty = 0, lines?: number): Promise<AttachStream> {
+  async follow(opts: LogsOptions): Promise<AttachStream> {
     const c = await this.streamConnection();
+    const { box, pty = 0, lines } = opts;
     const { response, stream } = await c.openStream({ cmd: 'logs', box, pty, follow: true, lines });
     return withSize(stream, response);
   }

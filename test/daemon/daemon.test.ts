@@ -240,7 +240,7 @@ test('a crash-looping agent stops after 3 fast exits, says why, and uses no CPU 
     await sleep(20);
   }
   assert.is(row!.ptys[0]!.state, 'stopped');
-  const log = (await c.logs(name)).toString();
+  const log = (await c.logs({ box: name })).toString();
   assert.is(log.match(/crashing/g)!.length, 3, log);
   assert.match(log, /\x1b\[1;31m\[the agent exited 3 times within 5 s of starting; not restarting it\. Check the agent command .*coop restart/);
   const daemon = t.daemonPid()!;
@@ -252,7 +252,7 @@ test('a crash-looping agent stops after 3 fast exits, says why, and uses no CPU 
   writeFileSync(join(t.workspace, 'coop.toml'), '[sandbox]\nagent = "sh -c \'echo fixed-agent; exec sh\'"\n');
   const r = await t.cli(['restart']);
   assert.is(r.code, 0, r.stderr);
-  const follow = await c.follow(name);
+  const follow = await c.follow({ box: name });
   const out = new Output(follow);
   await out.until('fixed-agent');
   follow.destroy();

@@ -63,7 +63,7 @@ export class TestCoop {
       return;
     }
     try {
-      await c.kill({ all: true }, true);
+      await c.kill({ all: true, force: true });
       await c.shutdown();
     } catch {
       // already stopping

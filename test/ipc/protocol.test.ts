@@ -59,7 +59,7 @@ test('handshake, then requests answered in order on one connection', async () =>
 });
 
 test('a wrong protocol version gets VERSION_MISMATCH and a closed connection', async () => {
-  const r = await exchange([encodeMessage({ version: 2 })], 2);
+  const r = await exchange([encodeMessage({ version: PROTOCOL_VERSION + 1 })], 2);
   assert.is(r.responses[0]!.error, 'VERSION_MISMATCH');
   assert.ok(r.closed);
 });

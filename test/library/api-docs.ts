@@ -17,6 +17,7 @@ export const SECTIONS: [string, string[]][] = [
   ['Long-lived boxes', ['createBox', 'CreateBoxOptions', 'Box', 'execInBox', 'ExecOptions', 'BoxProcess', 'ExecResult', 'ExecHandle', 'killBox', 'isRunning']],
   ['Images', ['buildImage', 'ensureRootfs', 'BuildOptions', 'BuildResult', 'diskUsage', 'DiskUsage', 'cleanImages', 'pruneImages', 'CleanResult']],
   ['The daemon', ['Client', 'ConnectOptions', 'AttachStream', 'AttachEvents', 'LsRow', 'PtyRow', 'StatusInfo']],
+  ["Client's options", ['CreateOptions', 'PtyTarget', 'KillOptions', 'RestartOptions', 'LogsOptions', 'AttachOptions', 'ShellOptions', 'ServeOptions', 'TunnelOptions', 'TunnelWaitOptions']],
   ['Host checks', ['checkHost', 'HostCheck', 'CheckHostOptions']],
   ['Errors', ['CoopError', 'ErrorCode']],
 ];

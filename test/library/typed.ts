@@ -15,7 +15,6 @@ declare const workspace: string;
 declare const coopHomeDir: string;
 declare const box: Box;
 declare const client: Client;
-declare const box: string;
 declare const stream: AttachStream;
 declare const opts: BuildOptions;
 declare const err: unknown;

@@ -27,8 +27,8 @@ test.before(async () => {
   name = await t.create();
   daemon = t.daemonPid()!;
   const c = await t.client();
-  for (let i = 0; i < 600 && (await c.logs(name)).length < 256 * 1024; i++) await sleep(50);
-  assert.is((await c.logs(name)).length, 256 * 1024, 'the scrollback is full');
+  for (let i = 0; i < 600 && (await c.logs({ box: name })).length < 256 * 1024; i++) await sleep(50);
+  assert.is((await c.logs({ box: name })).length, 256 * 1024, 'the scrollback is full');
   c.close();
 });
 test.after(() => t.stop());

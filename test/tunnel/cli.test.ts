@@ -110,7 +110,7 @@ test('a channel is served only after the key from the link: a wrong key, or data
 test('a link works once: a second answer to the same tunnel is refused', async () => {
   const c = await Client.connect({ coopHome: t.home, env: t.env, spawn: false });
   try {
-    await c.tunnelAnswer(peer.answer);
+    await c.tunnelAnswer({ answer: peer.answer });
     assert.unreachable('a second answer was taken');
   } catch (e) {
     assert.match((e as Error).message, /already answered/);

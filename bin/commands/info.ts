@@ -1,8 +1,11 @@
 // coop ls, coop status: what is running, as a table or --json.
 import type { LsRow } from '../../lib/ipc/messages.js';
 import { boxForDirectory } from '../../lib/client/index.js';
+import { daemonNotRunning } from '../../lib/client/daemon.js';
+import { runningBoxes } from '../../lib/daemon/discover.js';
+import { coopHome } from '../../lib/paths.js';
 import { connectClient } from '../cli/client.js';
-import type { CliContext, Handler } from '../cli/spec.js';
+import type { Args, CliContext, Handler } from '../cli/spec.js';
 
 function age(createdSec: number): string {
   const s = Math.max(0, Math.round(Date.now() / 1000 - createdSec));
@@ -55,18 +58,33 @@ function lsTable(rows: LsRow[]): string {
 
 const json = (ctx: CliContext, v: unknown) => ctx.stdout.write(`${JSON.stringify(v, null, 2)}\n`);
 
-export const lsCommand: Handler = async (args, ctx) => {
-  const client = await connectClient(args, ctx);
+/**
+ * The daemon's rows. Without a daemon, a scan (SPEC §5) finds the boxes first: none, and no
+ * daemon is started for an empty list; some, and the daemon is started to take them over.
+ */
+async function lsRows(args: Args, ctx: CliContext): Promise<LsRow[]> {
+  let client;
   try {
-    const rows = await client.ls();
-    if (args.opts.json) json(ctx, rows);
-    else if (rows.length === 0) {
-      if (!ctx.quiet) ctx.stdout.write('No boxes are running. Start one with `coop` in a project directory.\n');
-    } else ctx.stdout.write(lsTable(rows));
-    return 0;
+    client = await connectClient(args, ctx, false);
+  } catch (e) {
+    if (!daemonNotRunning(e) || args.opts.socket) throw e;
+    if (runningBoxes(coopHome(ctx.env)).length === 0) return [];
+    client = await connectClient(args, ctx);
+  }
+  try {
+    return await client.ls();
   } finally {
     client.close();
   }
+}
+
+export const lsCommand: Handler = async (args, ctx) => {
+  const rows = await lsRows(args, ctx);
+  if (args.opts.json) json(ctx, rows);
+  else if (rows.length === 0) {
+    if (!ctx.quiet) ctx.stdout.write('No boxes are running. Start one with `coop` in a project directory.\n');
+  } else ctx.stdout.write(lsTable(rows));
+  return 0;
 };
 
 /** `coop status`: the box of this directory (if any) and the daemon. */

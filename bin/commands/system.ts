@@ -5,12 +5,12 @@ import { CoopError } from '../../lib/errors.js';
 import { coopHome, daemonPaths, volumesDir } from '../../lib/paths.js';
 import { removeVolume, volumeUsers } from '../../lib/sandbox/volumes.js';
 import { daemonProtocol } from '../../lib/client/connection.js';
-import { shutdownOtherVersion } from '../../lib/client/daemon.js';
+import { daemonNotRunning, shutdownOtherVersion } from '../../lib/client/daemon.js';
 import { connectClient } from '../cli/client.js';
 import type { Handler } from '../cli/spec.js';
 import { table } from './info.js';
 
-const notRunning = (e: unknown) => e instanceof CoopError && e.code === 'DAEMON_FAILED';
+const notRunning = daemonNotRunning;
 
 export const systemStatusCommand: Handler = async (args, ctx) => {
   let client;

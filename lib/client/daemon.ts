@@ -31,6 +31,10 @@ export interface ConnectOptions {
 }
 
 const START_TIMEOUT_MS = 5000;
+const NOT_RUNNING = 'the coop daemon is not running';
+
+/** True for connect's error when no daemon answers (with `spawn: false`), not for a refused socket. */
+export const daemonNotRunning = (e: unknown) => e instanceof CoopError && e.code === 'DAEMON_FAILED' && e.message === NOT_RUNNING;
 const absent = (e: unknown) => ['ENOENT', 'ECONNREFUSED'].includes((e as NodeJS.ErrnoException).code ?? '');
 
 /** The daemon's entry script. */
@@ -108,7 +112,7 @@ export async function connectDaemon(opts: ConnectOptions = {}): Promise<Connecti
   } catch (e) {
     if (e instanceof CoopError) throw e; // refused before connecting
     if (opts.spawn === false) {
-      if (absent(e)) throw new CoopError('DAEMON_FAILED', 'the coop daemon is not running');
+      if (absent(e)) throw new CoopError('DAEMON_FAILED', NOT_RUNNING);
       throw e;
     }
     if (!absent(e)) throw new CoopError('DAEMON_FAILED', `cannot reach the coop daemon at ${socket}: ${(e as Error).message}`);

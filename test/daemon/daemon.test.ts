@@ -40,21 +40,30 @@ function cpuTicks(pid: number): number {
   return Number(f[11]) + Number(f[12]);
 }
 
-test('ten simultaneous cold `coop ls` start exactly one daemon', async () => {
+test('ten simultaneous cold `coop status` start exactly one daemon', async () => {
   const t = fresh();
-  const results = await Promise.all(Array.from({ length: 10 }, () => t.cli(['ls', '--json'])));
+  const results = await Promise.all(Array.from({ length: 10 }, () => t.cli(['status', '--json'])));
   for (const r of results) {
     assert.is(r.code, 0, r.stderr);
-    assert.equal(JSON.parse(r.stdout), []);
+    assert.is(JSON.parse(r.stdout).box, null);
   }
   assert.is(daemonsOf(t.home).length, 1);
   assert.equal(daemonsOf(t.home), [t.daemonPid()]);
 });
 
+test('`coop ls` with no daemon and no boxes lists none and starts no daemon (the scan finds nothing)', async () => {
+  const t = fresh();
+  const r = await t.cli(['ls', '--json']);
+  assert.is(r.code, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout), []);
+  assert.equal(daemonsOf(t.home), []);
+  assert.not.ok(existsSync(join(t.home, 'sock')));
+});
+
 test('with no boxes and no clients the daemon exits after its idle time, removing its socket and pid file', async () => {
   const t = fresh();
   t.env.COOP_DAEMON_IDLE_MS = '300';
-  assert.is((await t.cli(['ls'])).code, 0);
+  assert.is((await t.cli(['status'])).code, 0);
   const pid = t.daemonPid()!;
   assert.ok(alive(pid));
   for (let i = 0; i < 600 && alive(pid); i++) await sleep(20);
@@ -107,7 +116,7 @@ test('[env] secrets reach the agent and no file under COOP_HOME (records, logs)'
 
 test('the socket is 0600 and a symlink at its path is refused', async () => {
   const t = fresh();
-  await t.cli(['ls']);
+  await t.cli(['status']);
   assert.is(readFileSync('/proc/self/mountinfo', 'utf8').length > 0, true);
   const mode = Number(execFileSync('stat', ['-c', '%a', join(t.home, 'sock')], { encoding: 'utf8' }).trim());
   assert.is(mode, 600);
@@ -122,7 +131,7 @@ test('the socket is 0600 and a symlink at its path is refused', async () => {
 if (process.getuid!() === 0) {
   test('a connection from another uid is refused', async () => {
     const t = fresh();
-    await t.cli(['ls']);
+    await t.cli(['status']);
     chmodSync(t.home, 0o755);
     chmodSync(join(t.home, 'sock'), 0o666); // past the file mode: only SO_PEERCRED stands in the way
     const script = `const s=require('net').connect(process.argv[1]);let got='';s.on('data',d=>got+=d.length);` +

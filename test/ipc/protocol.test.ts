@@ -16,7 +16,7 @@ import { tmp } from '../helpers/tmp.js';
 const t = new TestCoop();
 const sock = () => join(t.home, 'sock');
 test.before(async () => {
-  await t.cli(['ls']); // starts the daemon
+  await t.cli(['status']); // starts the daemon
 });
 test.after(() => t.stop());
 

@@ -42,7 +42,7 @@ export class Conn {
   static async open(factory: ChannelFactory, purpose: ChannelPurpose): Promise<Conn> {
     const c = new Conn(await factory(purpose));
     const hello = await c.send({ version: PROTOCOL_VERSION }, false);
-    if (hello.version !== 1) throw new ProtoError('VERSION_MISMATCH', 'the daemon speaks another protocol version');
+    if (hello.version !== PROTOCOL_VERSION) throw new ProtoError('VERSION_MISMATCH', 'the daemon speaks another protocol version');
     return c;
   }
 

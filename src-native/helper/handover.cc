@@ -4,7 +4,6 @@
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -92,18 +91,11 @@ void hand_over_terminal(int master, pid_t child, int opened, int control_fd) {
       if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) hang_up();  // the daemon is gone
     }
     if (fds[0].revents & POLLIN) {
-      struct signalfd_siginfo si;
-      while (read(sfd, &si, sizeof si) == sizeof si) {
-        if (si.ssi_signo == SIGCHLD) {
-          int st;
-          pid_t done;
-          while ((done = waitpid(-1, &st, WNOHANG)) > 0)
-            if (done == child) mirror_exit(st);
-        } else if (int(si.ssi_code) <= 0 && si.ssi_pid != uint32_t(child)) {  // sent by someone, not the kernel
-          if (si.ssi_signo == SIGHUP) hang_up();
-          else kill(child, int(si.ssi_signo));
-        }
-      }
+      read_signals(sfd, child, mirror_exit, [&](int sig, bool sent) {
+        if (!sent) return;
+        if (sig == SIGHUP) hang_up();
+        else kill(child, sig);
+      });
     }
   }
 }

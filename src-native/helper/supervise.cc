@@ -1,5 +1,6 @@
 #include "helper/supervise.h"
 
+#include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -36,6 +37,21 @@ int supervise(pid_t child) {
     siginfo_t info;
     int sig = sigwaitinfo(&set, &info);
     if (sig > 0 && sig != SIGCHLD && info.si_code <= 0 && info.si_pid != child) kill(child, sig);
+  }
+}
+
+void read_signals(int sfd, pid_t child, const std::function<void(int status)>& on_exit,
+                  const std::function<void(int signo, bool sent)>& on_signal) {
+  struct signalfd_siginfo si;
+  while (read(sfd, &si, sizeof si) == sizeof si) {
+    if (si.ssi_signo == SIGCHLD) {
+      int st;
+      pid_t done;
+      while ((done = waitpid(-1, &st, WNOHANG)) > 0)
+        if (done == child) on_exit(st);
+    } else {
+      on_signal(int(si.ssi_signo), int(si.ssi_code) <= 0 && si.ssi_pid != uint32_t(child));
+    }
   }
 }
 

@@ -8,7 +8,6 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
-#include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -173,22 +172,16 @@ int relay_terminal(int master, pid_t pid, int control_fd) {
       else if (n < 0 && errno != EAGAIN && errno != EINTR) input.clear();  // no terminal to take it
     }
     if (fds[0].revents & POLLIN) {
-      struct signalfd_siginfo si;
-      while (read(sfd, &si, sizeof si) == sizeof si) {
-        if (si.ssi_signo == SIGCHLD) {
-          int st;
-          pid_t done;
-          while ((done = waitpid(-1, &st, WNOHANG)) > 0)
-            if (done == pid) {
-              status = st;
-              exited = true;
-            }
-        } else if (si.ssi_signo == SIGWINCH) {
-          copy_winsize(0, master);
-        } else if (int(si.ssi_code) <= 0 && si.ssi_pid != uint32_t(pid)) {  // sent by someone, not the kernel
-          kill(pid, int(si.ssi_signo));
-        }
-      }
+      read_signals(
+          sfd, pid,
+          [&](int st) {
+            status = st;
+            exited = true;
+          },
+          [&](int sig, bool sent) {
+            if (sig == SIGWINCH) copy_winsize(0, master);
+            else if (sent) kill(pid, sig);
+          });
     }
   }
   return status;

@@ -52,6 +52,40 @@ static bool parse_mount(const Record& r, MountOp* op) {
   return true;
 }
 
+// A step record of kind mount, mkdir, symlink, file, idmapped or whiteout (the name without
+// its "stage-" prefix), appended to steps; false when malformed.
+static bool add_step(const std::string& kind, const Record& r, std::vector<MountOp>* steps) {
+  MountOp op;
+  if (kind == "mount") {
+    if (!parse_mount(r, &op)) return false;
+  } else if (kind == "mkdir" && r.size() == 3) {
+    op.kind = MountOp::MKDIR;
+    op.target = r[1];
+    if (!to_uint(r[2], &op.mode, 8)) return false;
+  } else if (kind == "symlink" && r.size() == 3) {
+    op.kind = MountOp::SYMLINK;
+    op.source = r[1];
+    op.target = r[2];
+  } else if (kind == "file" && r.size() == 4) {
+    op.kind = MountOp::FILE;
+    op.target = r[1];
+    if (!to_uint(r[2], &op.mode, 8)) return false;
+    op.data = r[3];
+  } else if (kind == "idmapped" && r.size() == 4 && (r[3] == "rec" || r[3] == "norec")) {
+    op.kind = MountOp::IDMAPPED;
+    op.source = r[1];
+    op.target = r[2];
+    op.recursive = r[3] == "rec";
+  } else if (kind == "whiteout" && r.size() == 2) {
+    op.kind = MountOp::WHITEOUT;
+    op.target = r[1];
+  } else {
+    return false;
+  }
+  steps->push_back(op);
+  return true;
+}
+
 static bool parse_range(const Record& r, std::vector<IdRange>* out) {
   IdRange range;
   if (r.size() != 4 || !to_uint(r[1], &range.inside) || !to_uint(r[2], &range.outside) ||
@@ -118,53 +152,11 @@ static bool apply(const Record& r, Plan* p) {
   } else if (k == "setgroups" && r.size() == 2 && (r[1] == "deny" || r[1] == "allow")) {
     p->setgroups_deny = r[1] == "deny";
   } else if (k == "root" && r.size() == 2) p->root = r[1];
-  else if (k == "mount") {
-    MountOp op;
-    if (!parse_mount(r, &op)) return false;
-    p->ops.push_back(op);
-  } else if (k == "mkdir" && r.size() == 3) {
-    MountOp op;
-    op.kind = MountOp::MKDIR;
-    op.target = r[1];
-    if (!to_uint(r[2], &op.mode, 8)) return false;
-    p->ops.push_back(op);
-  } else if (k == "symlink" && r.size() == 3) {
-    MountOp op;
-    op.kind = MountOp::SYMLINK;
-    op.source = r[1];
-    op.target = r[2];
-    p->ops.push_back(op);
-  } else if (k == "stage-mount") {
-    MountOp op;
-    if (!parse_mount(r, &op)) return false;
-    p->stage.push_back(op);
-  } else if (k == "stage-mkdir" && r.size() == 3) {
-    MountOp op;
-    op.kind = MountOp::MKDIR;
-    op.target = r[1];
-    if (!to_uint(r[2], &op.mode, 8)) return false;
-    p->stage.push_back(op);
-  } else if (k == "stage-file" && r.size() == 4) {
-    MountOp op;
-    op.kind = MountOp::FILE;
-    op.target = r[1];
-    if (!to_uint(r[2], &op.mode, 8)) return false;
-    op.data = r[3];
-    p->stage.push_back(op);
-  } else if (k == "stage-idmapped" && r.size() == 4 && (r[3] == "rec" || r[3] == "norec")) {
-    MountOp op;
-    op.kind = MountOp::IDMAPPED;
-    op.source = r[1];
-    op.target = r[2];
-    op.recursive = r[3] == "rec";
-    p->stage.push_back(op);
-  } else if (k == "idmap-tree") return parse_range(r, &p->idmap_tree);
-  else if (k == "stage-whiteout" && r.size() == 2) {
-    MountOp op;
-    op.kind = MountOp::WHITEOUT;
-    op.target = r[1];
-    p->stage.push_back(op);
-  } else if (k == "hostname" && r.size() == 2) p->hostname = r[1];
+  else if (k == "mount" || k == "mkdir" || k == "symlink") return add_step(k, r, &p->ops);
+  else if (k == "stage-mount" || k == "stage-mkdir" || k == "stage-file" || k == "stage-idmapped" || k == "stage-whiteout")
+    return add_step(k.substr(6), r, &p->stage);
+  else if (k == "idmap-tree") return parse_range(r, &p->idmap_tree);
+  else if (k == "hostname" && r.size() == 2) p->hostname = r[1];
   else if (k == "loopback" && r.size() == 1) p->loopback = true;
   else if (k == "nest" && r.size() == 1) p->nest = true;
   else if (k == "cgroup" && r.size() == 2) p->cgroup = r[1];

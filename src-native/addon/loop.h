@@ -1,6 +1,8 @@
-// Calling JavaScript from the event loop (libuv callbacks of the addon's own watchers).
+// Calling JavaScript from the event loop (libuv callbacks of the addon's own watchers), and
+// ending such a watcher.
 #pragma once
 #include <napi.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include <initializer_list>
@@ -24,6 +26,16 @@ inline void CallBack(Napi::Env env, const Napi::FunctionReference& fn, std::init
     napi_get_and_clear_last_exception(env, &e);
     napi_fatal_exception(env, e);
   }
+}
+
+// Stops *watch and closes the fd it watched (libuv frees the watcher once it is closed);
+// *watch becomes null and *fd -1.
+inline void Unwatch(uv_poll_t** watch, int* fd) {
+  uv_poll_stop(*watch);
+  uv_close(reinterpret_cast<uv_handle_t*>(*watch), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+  *watch = nullptr;
+  close(*fd);
+  *fd = -1;
 }
 
 }  // namespace coop

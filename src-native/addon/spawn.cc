@@ -88,8 +88,6 @@ class HelperChild : public Napi::ObjectWrap<HelperChild> {
     return info.Env().Undefined();
   }
 
-  static void Closed(uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); }
-
   void MaybeRelease() {
     if (!exit_watch_ && !status_watch_) {
       on_status_.Reset();
@@ -100,11 +98,7 @@ class HelperChild : public Napi::ObjectWrap<HelperChild> {
 
   void StopStatus() {
     if (!status_watch_) return;
-    uv_poll_stop(status_watch_);
-    uv_close(reinterpret_cast<uv_handle_t*>(status_watch_), Closed);
-    status_watch_ = nullptr;
-    close(status_);
-    status_ = -1;
+    Unwatch(&status_watch_, &status_);
     MaybeRelease();
   }
 
@@ -115,11 +109,7 @@ class HelperChild : public Napi::ObjectWrap<HelperChild> {
     do r = waitid(P_PID, id_t(self->pid_), &si, WEXITED | WNOHANG);
     while (r < 0 && errno == EINTR);
     if (r == 0 && si.si_pid == 0) return;  // not yet (spurious wake-up)
-    uv_poll_stop(h);
-    uv_close(reinterpret_cast<uv_handle_t*>(h), Closed);
-    self->exit_watch_ = nullptr;
-    close(self->pidfd_);
-    self->pidfd_ = -1;
+    Unwatch(&self->exit_watch_, &self->pidfd_);  // h is exit_watch_
     Napi::Env env = self->env_;
     Napi::HandleScope scope(env);
     Napi::Value code = env.Null(), sig = env.Null();

@@ -80,15 +80,9 @@ class BoxTerminal : public Napi::ObjectWrap<BoxTerminal> {
     else uv_poll_stop(watch_);
   }
 
-  static void Closed(uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); }
-
   void Shut() {
     if (!watch_) return;
-    uv_poll_stop(watch_);
-    uv_close(reinterpret_cast<uv_handle_t*>(watch_), Closed);
-    watch_ = nullptr;
-    close(fd_);
-    fd_ = -1;
+    Unwatch(&watch_, &fd_);
     queue_.clear();
     queue_off_ = 0;
     on_data_.Reset();

@@ -6,7 +6,7 @@
 import type { AttachStream } from '../../lib/client/attach.js';
 import { Emulator } from '../../lib/term/emulator.js';
 import { findDetachKey } from '../../lib/term/keys.js';
-import { describeEnd, type AttachEnd, type PtyRole } from './outcome.js';
+import { describeEnd, watchEnd, type PtyRole } from './outcome.js';
 
 export interface AttachOptions {
   role: PtyRole;
@@ -43,16 +43,15 @@ export function attachTerminal(stream: AttachStream, opts: AttachOptions): Promi
 
   return new Promise((resolve) => {
     let done = false;
-    let end: AttachEnd = { how: 'lost' };
     const finish = () => {
       if (done) return;
       done = true;
       stdin.off('data', onInput);
       stdin.pause();
       stdout.off('resize', onResize);
-      for (const s of SIGNALS) process.off(s, onSignal);
+      watch.stop();
       stream.destroy();
-      const { text, code } = describeEnd(end, opts.role);
+      const { text, code } = describeEnd(watch.end, opts.role);
       then(async () => {
         const reset = em.resetSequence();
         await em.write(reset);
@@ -76,7 +75,7 @@ export function attachTerminal(stream: AttachStream, opts: AttachOptions): Promi
         return;
       }
       if (key.index > 0 && !opts.readonly) stream.write(data.subarray(0, key.index));
-      end = { how: 'detached' };
+      watch.end = { how: 'detached' };
       stream.detach();
       setTimeout(finish, 200).unref(); // the daemon answers with `detached`; do not wait forever
     };
@@ -85,14 +84,9 @@ export function attachTerminal(stream: AttachStream, opts: AttachOptions): Promi
       stream.resize(s.cols, s.rows);
       then(() => em.resize(s.cols, s.rows));
     };
-    const SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGINT'];
-    const onSignal = (sig: NodeJS.Signals) => {
-      end = { how: 'signal', signal: sig };
-      finish();
-    };
     stdin.on('data', onInput);
     stdout.on('resize', onResize);
-    for (const s of SIGNALS) process.on(s, onSignal);
+    const watch = watchEnd(stream, finish);
 
     stream.on('data', (d: Buffer) => {
       if (replay) replay.push(d);
@@ -124,13 +118,5 @@ export function attachTerminal(stream: AttachStream, opts: AttachOptions): Promi
         em = await Emulator.create(s.cols, s.rows);
       });
     });
-    stream.on('pty_exited', (e) => {
-      end = { how: 'exited', code: e.code, signal: e.signal, reason: e.reason ?? 'exited' };
-    });
-    stream.on('detached', () => {
-      if (end.how === 'lost') end = { how: 'daemon-stopped' };
-    });
-    stream.on('close', finish);
-    stream.on('error', finish);
   });
 }

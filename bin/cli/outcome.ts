@@ -6,7 +6,9 @@
 //   7        the agent was stopped by a crash loop
 //   128+n    this client got signal n (SIGHUP: its terminal closed)
 //   141      output pipe closed (SIGPIPE's conventional status)
+// And how the CLI learns it, the same for a terminal and for plain (pipe) mode: watchEnd.
 import { constants } from 'node:os';
+import type { AttachStream } from '../../lib/client/attach.js';
 import type { ExitReason } from '../../lib/ipc/messages.js';
 
 export type AttachEnd =
@@ -46,4 +48,42 @@ export function describeEnd(end: AttachEnd, role: PtyRole): { text: string | nul
       if (end.reason === 'crash_loop') return { text: '[agent stopped: crash loop — coop logs / coop restart]', code: EXIT.crashLoop };
       return { text: `[${role === 'shell' ? 'shell' : 'agent'} exited (${how(end.code, end.signal)})]`, code: statusOf(end.code, end.signal) };
   }
+}
+
+export interface EndWatch {
+  /** How the attach is ending: `lost` until something says otherwise. */
+  end: AttachEnd;
+  /** Stops listening for the signals. */
+  stop(): void;
+}
+
+const END_SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGINT'];
+
+/**
+ * Follows how an attach ends: the PTY's exit and the daemon's `detached` are noted in `end`;
+ * the stream's close or error, and SIGTERM, SIGHUP or SIGINT to this process (noted too),
+ * call `finish` — except a signal that `takeSignal` takes (returns true for).
+ */
+export function watchEnd(stream: AttachStream, finish: () => void, takeSignal?: (sig: NodeJS.Signals) => boolean): EndWatch {
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (takeSignal?.(sig)) return;
+    watch.end = { how: 'signal', signal: sig };
+    finish();
+  };
+  const watch: EndWatch = {
+    end: { how: 'lost' },
+    stop: () => {
+      for (const s of END_SIGNALS) process.off(s, onSignal);
+    },
+  };
+  for (const s of END_SIGNALS) process.on(s, onSignal);
+  stream.on('pty_exited', (e) => {
+    watch.end = { how: 'exited', code: e.code, signal: e.signal, reason: e.reason ?? 'exited' };
+  });
+  stream.on('detached', () => {
+    if (watch.end.how === 'lost') watch.end = { how: 'daemon-stopped' };
+  });
+  stream.on('close', finish);
+  stream.on('error', finish);
+  return watch;
 }

@@ -4,7 +4,7 @@
 // input; a closed output pipe ends quietly with status 141.
 import type { AttachStream } from '../../lib/client/attach.js';
 import { PLAIN_READY } from '../../lib/ipc/messages.js';
-import { describeEnd, type AttachEnd, type PtyRole } from './outcome.js';
+import { describeEnd, watchEnd, type PtyRole } from './outcome.js';
 
 /** Undoes the terminal's newline translation (ONLCR turns every LF into CRLF): exact, across chunks. */
 export class CrlfToLf {
@@ -58,15 +58,15 @@ export function attachPlain(stream: AttachStream, opts: PlainOptions): Promise<n
 
   return new Promise((resolve) => {
     let done = false;
-    let end: AttachEnd = { how: 'lost' };
     const finish = () => {
       if (done) return;
       done = true;
-      for (const s of SIGNALS) process.off(s, onSignal);
+      watch.stop();
       stdin.off('data', onInput);
       stdin.off('end', onEnd);
       stdin.pause();
       stream.destroy();
+      const { end } = watch;
       const quiet = end.how === 'epipe' || (end.how === 'exited' && end.reason === 'exited');
       const { text, code } = describeEnd(end, opts.role);
       if (text && !quiet) process.stderr.write(`coop: ${text.slice(1, -1)}\n`);
@@ -92,15 +92,15 @@ export function attachPlain(stream: AttachStream, opts: PlainOptions): Promise<n
       stdin.on('end', onEnd);
       stdin.resume();
     };
-    const SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGINT'];
-    const onSignal = (sig: NodeJS.Signals) => {
-      if (sig === 'SIGINT' && opts.shell && gate?.ready) return void stream.write(Buffer.from('\x03')); // to the command
-      end = { how: 'signal', signal: sig };
-      finish();
+    // In a plain shell that is ready, SIGINT goes to the command (as Ctrl+C).
+    const toCommand = (sig: NodeJS.Signals) => {
+      if (sig !== 'SIGINT' || !opts.shell || !gate?.ready) return false;
+      stream.write(Buffer.from('\x03'));
+      return true;
     };
-    for (const s of SIGNALS) process.on(s, onSignal);
+    const watch = watchEnd(stream, finish, toCommand);
     stdout.on('error', (e: NodeJS.ErrnoException) => {
-      end = e.code === 'EPIPE' ? { how: 'epipe' } : { how: 'lost' };
+      watch.end = e.code === 'EPIPE' ? { how: 'epipe' } : { how: 'lost' };
       finish();
     });
 
@@ -117,13 +117,5 @@ export function attachPlain(stream: AttachStream, opts: PlainOptions): Promise<n
         stdout.once('drain', () => stream.resume());
       }
     });
-    stream.on('pty_exited', (e) => {
-      end = { how: 'exited', code: e.code, signal: e.signal, reason: e.reason ?? 'exited' };
-    });
-    stream.on('detached', () => {
-      if (end.how === 'lost') end = { how: 'daemon-stopped' };
-    });
-    stream.on('close', finish);
-    stream.on('error', finish);
   });
 }

@@ -2,10 +2,11 @@
 // (mode 0600, created under umask 0177, a stale socket of ours replaced, anything else at
 // the path — a symlink above all — refused) and every peer checked: our uid, and our user
 // namespace (a box mapped to our uid is still refused).
-import { chmodSync, lstatSync, readFileSync, readlinkSync, unlinkSync } from 'node:fs';
+import { chmodSync, lstatSync, readlinkSync, unlinkSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { CoopError } from '../errors.js';
 import { native } from '../native.js';
+import { processStat } from '../sandbox/box-inits.js';
 
 /** The fd of a connected socket (libuv pipe handle). */
 export const socketFd = (s: Socket): number => (s as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1;
@@ -22,14 +23,7 @@ export function peerCred(s: Socket): { pid: number; uid: number } | null {
 }
 
 /** Start time of a process (clock ticks since boot), or null when it is gone. */
-function startTicks(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
-  } catch {
-    return null;
-  }
-}
+const startTicks = (pid: number): string | null => processStat(pid)?.startTime ?? null;
 
 /**
  * Why a peer is not one of ours, or null when it is: another uid, or a process in another

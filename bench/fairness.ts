@@ -6,6 +6,7 @@ import { Client } from '../lib/client/index.js';
 import type { AttachStream } from '../lib/client/attach.js';
 import { blast } from '../test/helpers/fanout.js';
 import { TestCoop } from '../test/helpers/daemon.js';
+import { runMain } from './harness.js';
 import { median } from './stats.js';
 
 const MB = 1024 * 1024;
@@ -49,10 +50,4 @@ async function main(): Promise<void> {
   await t.stop();
 }
 
-main().then(
-  () => process.exit(0),
-  (e) => {
-    console.error(e);
-    process.exit(1);
-  },
-);
+runMain(main);

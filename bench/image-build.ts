@@ -5,15 +5,13 @@
 import { execFileSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { busyboxRootfs } from '../test/helpers/busybox.js';
 import { hostArch, Layout, TestRegistry } from '../test/helpers/registry.js';
 import { tmp } from '../test/helpers/tmp.js';
 import { trustEnv, trustProject } from '../test/helpers/trust.js';
+import { coop, runMain } from './harness.js';
 import { compare, report } from './stats.js';
-
-const coop = fileURLToPath(new URL('../bin/coop.cjs', import.meta.url));
 
 async function main(): Promise<void> {
   const registry = await new TestRegistry().start();
@@ -55,7 +53,4 @@ async function main(): Promise<void> {
   registry.stop();
 }
 
-main().then(() => process.exit(0), (e) => {
-  console.error(e);
-  process.exit(1);
-});
+runMain(main);

@@ -11,6 +11,7 @@ import { unpackLayers } from '../lib/image/unpack.js';
 import { busyboxRootfs } from '../test/helpers/busybox.js';
 import { hostArch, Layout, TestRegistry } from '../test/helpers/registry.js';
 import { tmp } from '../test/helpers/tmp.js';
+import { runMain } from './harness.js';
 import { compare, report } from './stats.js';
 
 const layer = (args: string[]) => ({
@@ -47,7 +48,4 @@ async function main(): Promise<void> {
   registry.stop();
 }
 
-main().then(() => process.exit(0), (e) => {
-  console.error(e);
-  process.exit(1);
-});
+runMain(main);

@@ -6,91 +6,28 @@
 //  (d) daemon RSS with 20 idle boxes;
 //  (e) `coop -d` on a warm daemon, end to end, vs `node -e 0` (hyperfine).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import * as pty from 'node-pty';
 import { Client } from '../lib/client/index.js';
 import { tmp } from '../test/helpers/tmp.js';
-import { median, percentile } from './stats.js';
+import { benchEnv, BLAST_DONE, blastCmd, cli, coop, hyperfine, runMain, workspace } from './harness.js';
+import { median, p50p99, percentile } from './stats.js';
+import { Term } from './term.js';
 
-const coop = fileURLToPath(new URL('../bin/coop.cjs', import.meta.url));
 const MB = 1024 * 1024;
 const TOTAL = Number(process.env.BENCH_PTY_MB ?? 200) * 1000 * 1000;
-const home = tmp('coop-bench-home-');
-const env = { PATH: process.env.PATH!, HOME: process.env.HOME!, COOP_HOME: home, TERM: 'xterm-256color', COOP_DAEMON_IDLE_MS: '600000' };
-
-function workspace(agent = 'sh'): string {
-  const ws = tmp('coop-bench-ws-');
-  writeFileSync(join(ws, 'coop.toml'), `[sandbox]\nagent = "${agent}"\n`);
-  return ws;
-}
-
-/** A client program on a terminal of our own; output counted and searched. */
-class Term {
-  readonly p: pty.IPty;
-  private tail = '';
-  private waiting: { pattern: string; resolve: () => void } | null = null;
-  constructor(file: string, args: string[], cwd: string) {
-    this.p = pty.spawn(file, args, { cols: 120, rows: 40, cwd, env, name: 'xterm-256color' });
-    this.p.onData((d) => {
-      this.tail = (this.tail + d).slice(-256);
-      if (this.waiting && this.tail.includes(this.waiting.pattern)) {
-        const w = this.waiting;
-        this.waiting = null;
-        this.tail = '';
-        w.resolve();
-      }
-    });
-  }
-  until(pattern: string): Promise<void> {
-    if (this.tail.includes(pattern)) {
-      this.tail = '';
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => (this.waiting = { pattern, resolve }));
-  }
-  /** Types `cmd` and waits for `marker` (printed by the command, not in its echo). */
-  async run(cmd: string, marker: string): Promise<number> {
-    const t0 = performance.now();
-    const done = this.until(marker);
-    this.p.write(`${cmd}\r`);
-    await done;
-    return performance.now() - t0;
-  }
-  kill(): void {
-    this.p.kill('SIGKILL');
-  }
-}
-
-const blastCmd = (n: number) => `head -c ${n} /dev/zero | tr '\\0' '\\170'; echo; echo BLAST-$((40+2))-DONE`;
+const env = benchEnv();
 
 async function throughput(term: Term): Promise<number> {
-  await term.run(blastCmd(1000 * 1000), 'BLAST-42-DONE'); // warm-up
+  await term.run(blastCmd(1000 * 1000), BLAST_DONE); // warm-up
   const ms: number[] = [];
-  for (let i = 0; i < 3; i++) ms.push(await term.run(blastCmd(TOTAL), 'BLAST-42-DONE'));
+  for (let i = 0; i < 3; i++) ms.push(await term.run(blastCmd(TOTAL), BLAST_DONE));
   return median(ms);
-}
-
-async function keystrokes(term: Term, n = 300): Promise<number[]> {
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const ch = String.fromCharCode(0x61 + (i % 26));
-    const t0 = performance.now();
-    const echoed = term.until(ch);
-    term.p.write(ch);
-    await echoed;
-    out.push(performance.now() - t0);
-    if (i % 50 === 49) await term.run('\x15', ''); // Ctrl+U: clear the line
-  }
-  term.p.write('\x15');
-  return out.slice(20);
 }
 
 async function main(): Promise<void> {
   // --- boxes: a coop box, a dtach session, a tmux session, each running sh ---
   const ws = workspace();
-  execFileSync(process.execPath, [coop, '-d'], { cwd: ws, env });
+  cli(['-d'], ws, env);
   const dir = tmp('coop-bench-peers-');
   const dtachSock = join(dir, 'dtach.sock');
   execFileSync('dtach', ['-n', dtachSock, '-E', '-r', 'none', 'sh'], { env: { ...env, PS1: '# ' } });
@@ -98,9 +35,9 @@ async function main(): Promise<void> {
   execFileSync('tmux', ['-S', tmuxSock, 'new-session', '-d', '-x', '120', '-y', '40', 'env PS1="# " sh'], { env });
   execFileSync('tmux', ['-S', tmuxSock, 'set-option', '-g', 'status', 'off']);
 
-  const coopT = new Term(process.execPath, [coop, 'attach'], ws);
-  const dtachT = new Term('dtach', ['-a', dtachSock, '-E', '-r', 'none'], dir);
-  const tmuxT = new Term('tmux', ['-S', tmuxSock, 'attach'], dir);
+  const coopT = new Term(process.execPath, [coop, 'attach'], ws, env);
+  const dtachT = new Term('dtach', ['-a', dtachSock, '-E', '-r', 'none'], dir, env);
+  const tmuxT = new Term('tmux', ['-S', tmuxSock, 'attach'], dir, env);
   for (const t of [coopT, dtachT, tmuxT]) await t.run('echo READY-$((1+1))', 'READY-2');
 
   console.log(`\npty (a): ${TOTAL / 1e6} MB written by sh in the session, received by one attached client terminal (median of 3)`);
@@ -116,18 +53,18 @@ async function main(): Promise<void> {
   const kc: number[] = [];
   const kd: number[] = [];
   for (let r = 0; r < 2; r++) {
-    kc.push(...(await keystrokes(coopT, 160)));
-    kd.push(...(await keystrokes(dtachT, 160)));
+    kc.push(...(await coopT.keystrokes(160)));
+    kd.push(...(await dtachT.keystrokes(160)));
   }
-  console.log(`  coop attach    p50 ${percentile(kc, 50).toFixed(3)} ms   p99 ${percentile(kc, 99).toFixed(3)} ms`);
-  console.log(`  dtach -a       p50 ${percentile(kd, 50).toFixed(3)} ms   p99 ${percentile(kd, 99).toFixed(3)} ms`);
+  console.log(`  coop attach    ${p50p99(kc)}`);
+  console.log(`  dtach -a       ${p50p99(kd)}`);
   console.log(`  ratio p50 coop / dtach = ${(percentile(kc, 50) / percentile(kd, 50)).toFixed(2)}   (target <= 1.0)`);
   for (const t of [coopT, dtachT, tmuxT]) t.kill();
   execFileSync('tmux', ['-S', tmuxSock, 'kill-server']);
   spawnSync('pkill', ['-f', dtachSock]);
 
   // --- (c) replay of a full ring ---
-  const client = await Client.connect({ coopHome: home, env });
+  const client = await Client.connect({ coopHome: env.COOP_HOME, env });
   const [box] = await client.ls();
   const filler = await client.attach({ box: box!.name, cols: 120, rows: 40 });
   await new Promise<void>((resolve) => {
@@ -158,19 +95,16 @@ async function main(): Promise<void> {
 
   // --- (d) daemon RSS with 20 idle boxes ---
   for (let i = 1; i < 20; i++) {
-    const w = workspace();
-    mkdirSync(w, { recursive: true });
-    execFileSync(process.execPath, [coop, '-d'], { cwd: w, env });
+    cli(['-d'], workspace(), env);
   }
   await new Promise((r) => setTimeout(r, 1000));
   const st = await client.status();
   console.log(`\npty (d): daemon RSS with ${st.boxes} idle boxes: ${(st.rss_bytes / MB).toFixed(1)} MiB   (target < 100 MB)`);
 
   // --- (e) coop -d on a warm daemon vs node -e 0 ---
-  const out = join(dir, 'hyperfine.json');
-  execFileSync('hyperfine', ['-N', '--warmup', '5', '--runs', process.env.BENCH_RUNS ?? '50', '--export-json', out,
-    '-n', 'node -e 0', `${process.execPath} -e 0`, '-n', 'coop -d (warm)', `${process.execPath} ${coop} -d`], { cwd: ws, env, stdio: ['ignore', 'ignore', 'inherit'] });
-  const results = (JSON.parse(readFileSync(out, 'utf8')) as { results: { command: string; median: number }[] }).results;
+  const results = hyperfine([['node -e 0', `${process.execPath} -e 0`], ['coop -d (warm)', `${process.execPath} ${coop} -d`]], {
+    warmup: 5, runs: process.env.BENCH_RUNS ?? '50', cwd: ws, env,
+  });
   console.log('\npty (e): `coop -d` on a warm daemon (box already running) vs `node -e 0` (hyperfine)');
   for (const r of results) console.log(`  ${r.command.padEnd(16)} median ${(r.median * 1000).toFixed(2)} ms`);
   console.log(`  ratio coop -d / node -e 0 = ${(results[1]!.median / results[0]!.median).toFixed(2)}   (target <= 1.3)`);
@@ -180,10 +114,4 @@ async function main(): Promise<void> {
   client.close();
 }
 
-main().then(
-  () => process.exit(0),
-  (e) => {
-    console.error(e);
-    process.exit(1);
-  },
-);
+runMain(main);

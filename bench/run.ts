@@ -6,8 +6,10 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const filters = process.argv.slice(2);
+/** Modules the benchmarks share, not benchmarks themselves. */
+const SHARED = ['run.js', 'stats.js', 'harness.js', 'term.js', 'page.js'];
 const benches = readdirSync(here)
-  .filter((f) => f.endsWith('.js') && !['run.js', 'stats.js'].includes(f))
+  .filter((f) => f.endsWith('.js') && !SHARED.includes(f))
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
 console.log(`coop benchmarks — ${new Date().toISOString()} — node ${process.version}`);
 let failed = 0;

@@ -1,4 +1,4 @@
-// Timing helpers shared by the benchmarks: interleaved runs, medians, percentiles.
+// Timing helpers shared by the benchmarks: interleaved runs, medians, percentiles, keystroke round trips.
 
 export async function time(fn: () => Promise<unknown>): Promise<number> {
   const t0 = performance.now();
@@ -11,6 +11,9 @@ export const percentile = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
 };
 export const median = (xs: number[]) => percentile(xs, 50);
+
+/** A latency line's figures: `p50 X ms   p99 Y ms`. */
+export const p50p99 = (xs: number[], digits = 3) => `p50 ${percentile(xs, 50).toFixed(digits)} ms   p99 ${percentile(xs, 99).toFixed(digits)} ms`;
 
 /**
  * Runs each named case `runs` times, interleaved (a b a b ...) so that machine noise
@@ -39,4 +42,27 @@ export function report(title: string, samples: Record<string, number[]>, ours: s
   }
   const ratio = median(samples[ours]!) / median(samples[peer]!);
   console.log(`  ratio ${ours} / ${peer} = ${ratio.toFixed(2)}   (target ${target})`);
+}
+
+/**
+ * Keystroke round trips: n keys sent one at a time, each timed from `send` until `echoed`
+ * resolves (asked for before the key is sent); Ctrl+U every 50 keys empties the line, then
+ * `settleMs` pass. The first 20 are left out (warm-up).
+ */
+export async function timeKeys(n: number, send: (keys: string) => void, echoed: (ch: string) => Promise<void>, settleMs = 0): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    if (i % 50 === 0) {
+      send('\x15');
+      if (settleMs) await new Promise((r) => setTimeout(r, settleMs));
+    }
+    const ch = String.fromCharCode(0x61 + (i % 26));
+    const t0 = performance.now();
+    const echo = echoed(ch);
+    send(ch);
+    await echo;
+    out.push(performance.now() - t0);
+  }
+  send('\x15');
+  return out.slice(20);
 }

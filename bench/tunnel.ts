@@ -13,54 +13,20 @@
 //      taken; the tunnel's page keeps at most 256 KiB unacknowledged), so this is the
 //      transport's throughput towards the box.
 import { PROTOCOL_VERSION } from '../lib/ipc/messages.js';
-import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { decodeBody, encodeData, encodeMessage, FrameDecoder } from '../lib/ipc/frames.js';
 import { openBrowser, waitScreen, WEBRTC_FLAGS } from '../test/helpers/browser.js';
 import type { Pipe } from '../test/helpers/proto.js';
 import { wsPipe } from '../test/helpers/proto.js';
-import { tmp } from '../test/helpers/tmp.js';
 import { answerLink, dcPipe, TunnelCli } from '../test/helpers/tunnel.js';
-import { percentile } from './stats.js';
+import { benchEnv, BLAST_DONE, blastCmd, runMain, servedBox, stopAll } from './harness.js';
+import { pageKeystrokes, pageReady, pageRun } from './page.js';
+import { p50p99, timeKeys } from './stats.js';
 
-const coop = fileURLToPath(new URL('../bin/coop.cjs', import.meta.url));
 const TOTAL = Number(process.env.BENCH_TUNNEL_MB ?? 50) * 1000 * 1000;
-const home = tmp('coop-bench-home-');
-const env = { PATH: process.env.PATH!, HOME: process.env.HOME!, COOP_HOME: home, TERM: 'xterm-256color', COOP_DAEMON_IDLE_MS: '600000' };
-const blastCmd = (n: number) => `head -c ${n} /dev/zero | tr '\\0' '\\170'; echo; echo BLAST-$((40+2))-DONE`;
+const env = benchEnv();
 const sinkCmd = (n: number) => `stty raw -echo; echo IN-$((3+4))-READY; head -c ${n} >/dev/null; stty sane; echo IN-DONE-$((1+1))`;
-const fmt = (xs: number[]) => `p50 ${percentile(xs, 50).toFixed(2)} ms   p99 ${percentile(xs, 99).toFixed(2)} ms`;
-
-/** In the page: n keys typed into terminal 0, each timed until its echo is parsed by xterm.js. */
-function pageKeystrokes(page: Page, n: number): Promise<number[]> {
-  return page.evaluate(async (count) => {
-    type T = { input(d: string, user?: boolean): void; onWriteParsed(cb: () => void): { dispose(): void }; buffer: { active: { cursorX: number } } };
-    const t = (document.querySelector('[data-testid=terminal]') as Element & { xterm: T }).xterm;
-    const out: number[] = [];
-    for (let i = 0; i < count; i++) {
-      if (i % 50 === 0) {
-        t.input('\x15', true);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      const x = t.buffer.active.cursorX;
-      const t0 = performance.now();
-      await new Promise<void>((resolve) => {
-        const sub = t.onWriteParsed(() => {
-          if (t.buffer.active.cursorX <= x) return;
-          sub.dispose();
-          out.push(performance.now() - t0);
-          resolve();
-        });
-        t.input(String.fromCharCode(0x61 + (i % 26)), true);
-      });
-    }
-    t.input('\x15', true);
-    return out.slice(20);
-  }, n);
-}
+const fmt = (xs: number[]) => p50p99(xs, 2);
 
 /** The protocol over a pipe, attached to the agent: output counted, a marker watched for. */
 class Attached {
@@ -121,22 +87,9 @@ class Attached {
     this.pipe.send(encodeData(Buffer.from(text)));
   }
 
-  async keystrokes(n: number): Promise<number[]> {
-    const out: number[] = [];
-    for (let i = 0; i < n; i++) {
-      if (i % 50 === 0) {
-        this.send('\x15');
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      const ch = String.fromCharCode(0x61 + (i % 26));
-      const t0 = performance.now();
-      const echoed = this.until(ch);
-      this.send(ch);
-      await echoed;
-      out.push(performance.now() - t0);
-    }
-    this.send('\x15');
-    return out.slice(20);
+  /** Keystroke round trips (see timeKeys), 50 ms to settle after each Ctrl+U. */
+  keystrokes(n: number): Promise<number[]> {
+    return timeKeys(n, (keys) => this.send(keys), (ch) => this.until(ch), 50);
   }
 
   /** 50 MB of input into `head -c` on a raw terminal; ms until it has read them all. */
@@ -156,7 +109,7 @@ class Attached {
     await new Promise((r) => setTimeout(r, 200));
     const [b0, l0] = [this.bytes, this.lagged];
     const t0 = performance.now();
-    const done = this.until('BLAST-42-DONE');
+    const done = this.until(BLAST_DONE);
     this.send(`${blastCmd(TOTAL)}\r`);
     await done;
     return { ms: performance.now() - t0, mb: (this.bytes - b0) / 1e6, lagged: this.lagged - l0 };
@@ -165,9 +118,7 @@ class Attached {
 
 /** In the page's active (shell) tab: 50 MB given to xterm.js as typed input; ms until `head` read them. */
 async function pageSink(page: Page): Promise<number> {
-  await page.locator('[data-testid=terminal]').click();
-  await page.keyboard.type(`clear; ${sinkCmd(TOTAL)}\n`);
-  await waitScreen(page, /^IN-7-READY/m);
+  await pageRun(page, `clear; ${sinkCmd(TOTAL)}`, /^IN-7-READY/m);
   const t0 = performance.now();
   await page.evaluate((n) => {
     const t = (document.querySelector('[data-testid=terminal]') as Element & { xterm: { input(d: string, user?: boolean): void } }).xterm;
@@ -214,21 +165,13 @@ async function pageBlast(page: Page): Promise<{ ms: number; mb: number; lagged: 
   const rx = () => page.evaluate(() => (window as unknown as { rx: number }).rx);
   const rx0 = await rx();
   const t0 = performance.now();
-  await page.locator('[data-testid=terminal]').click();
-  await page.keyboard.type(`${blastCmd(TOTAL)}\n`);
-  await waitScreen(page, 'BLAST-42-DONE');
+  await pageRun(page, blastCmd(TOTAL), BLAST_DONE);
   const ms = performance.now() - t0;
   return { ms, mb: ((await rx()) - rx0) / 1e6, lagged: await page.evaluate(() => (window as unknown as { lagged: number }).lagged) };
 }
 
 async function main(): Promise<void> {
-  const ws = tmp('coop-bench-ws-');
-  writeFileSync(join(ws, 'coop.toml'), '[sandbox]\nagent = "sh"\n');
-  execFileSync(process.execPath, [coop, 'trust'], { cwd: ws, env });
-  execFileSync(process.execPath, [coop, '-d'], { cwd: ws, env });
-  const served = execFileSync(process.execPath, [coop, 'serve', '-p', '0', '--no-qr'], { cwd: ws, env, encoding: 'utf8' });
-  const url = /http:\/\/127\.0\.0\.1:\d+\/\?token=\S+/.exec(served)![0];
-  const box = (JSON.parse(execFileSync(process.execPath, [coop, 'ls', '--json'], { cwd: ws, env, encoding: 'utf8' })) as { name: string }[])[0]!.name;
+  const { ws, url, wsUrl, box } = servedBox(env);
 
   // Chromium: the web UI over the WebSocket, and over a tunnel (answer posted by the page).
   const browser = await openBrowser({ args: WEBRTC_FLAGS });
@@ -239,15 +182,11 @@ async function main(): Promise<void> {
   const cliPage = new TunnelCli(['--no-stun'], env, ws);
   await pageTunnel.goto(await cliPage.url());
   await cliPage.until(/Connected/);
-  for (const [p, n] of [[pageWs, 1], [pageTunnel, 2]] as const) {
-    await p.locator('.term-wrap[data-status=live]').waitFor();
-    await p.locator('[data-testid=terminal]').click();
-    await p.keyboard.type(`echo READY-$((${n}+${n}))\n`);
-    await waitScreen(p, `READY-${n + n}`);
-  }
+  await pageReady(pageWs, 1);
+  await pageReady(pageTunnel, 2);
 
   // Node: a bare WebSocket, and a bare DataChannel of a second tunnel (answer pasted).
-  const bareWs = await Attached.attach(await wsPipe(url.replace('http://', 'ws://').replace('/?', '/ws?')), box);
+  const bareWs = await Attached.attach(await wsPipe(wsUrl), box);
   const cliBare = new TunnelCli(['--no-stun', '--page', 'http://127.0.0.1:9/connect'], env, ws);
   const peer = await answerLink(await cliBare.url());
   cliBare.paste(peer.answer);
@@ -257,8 +196,8 @@ async function main(): Promise<void> {
   console.log('\ntunnel (a): keystroke round trip over loopback, 2 x 150 keys each, interleaved');
   const r = { pageWs: [] as number[], pageDc: [] as number[], ws: [] as number[], dc: [] as number[] };
   for (let i = 0; i < 2; i++) {
-    r.pageWs.push(...(await pageKeystrokes(pageWs, 150)));
-    r.pageDc.push(...(await pageKeystrokes(pageTunnel, 150)));
+    r.pageWs.push(...(await pageKeystrokes(pageWs, 150)).parsed);
+    r.pageDc.push(...(await pageKeystrokes(pageTunnel, 150)).parsed);
     r.ws.push(...(await bareWs.keystrokes(150)));
     r.dc.push(...(await bareDc.keystrokes(150)));
   }
@@ -270,7 +209,7 @@ async function main(): Promise<void> {
   console.log(`\ntunnel (b): ${TOTAL / 1e6} MB written by sh in a shell of each client's own, until the end marker arrives`);
   const line = (what: string, x: { ms: number; mb: number; lagged: number }) =>
     console.log(`  ${what}  ${x.ms.toFixed(0)} ms   ${x.mb.toFixed(1)} MB delivered (${(x.mb / (x.ms / 1000)).toFixed(1)} MB/s)   skipped ahead (lagged) ${x.lagged}x`);
-  const wsShell = await Attached.attach(await wsPipe(url.replace('http://', 'ws://').replace('/?', '/ws?')), box, true);
+  const wsShell = await Attached.attach(await wsPipe(wsUrl), box, true);
   const dcShell = await Attached.attach(dcPipe(await peer.channel(), peer.offer.key), box, true);
   const nw = await wsShell.blast();
   const nd = await dcShell.blast();
@@ -299,14 +238,7 @@ async function main(): Promise<void> {
   await Promise.all([cliPage.exited, cliBare.exited]);
   await peer.close();
   await browser.close();
-  execFileSync(process.execPath, [coop, 'kill', '--all', '-f'], { cwd: ws, env });
-  execFileSync(process.execPath, [coop, 'system', 'shutdown'], { cwd: ws, env });
+  stopAll(ws, env);
 }
 
-main().then(
-  () => process.exit(0),
-  (e) => {
-    console.error(e);
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -7,58 +7,16 @@
 //      longest the tab's main thread was blocked meanwhile (a timer's worst lateness), and
 //      whether it had to skip output (lagged) — vs `coop attach` of the same output.
 import { PROTOCOL_VERSION } from '../lib/ipc/messages.js';
-import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import * as pty from 'node-pty';
 import type { Page } from 'playwright-core';
 import { encodeData, encodeMessage } from '../lib/ipc/frames.js';
-import { openBrowser, waitScreen } from '../test/helpers/browser.js';
-import { tmp } from '../test/helpers/tmp.js';
-import { percentile } from './stats.js';
+import { openBrowser } from '../test/helpers/browser.js';
+import { benchEnv, BLAST_DONE, blastCmd, coop, runMain, servedBox, stopAll } from './harness.js';
+import { pageKeystrokes, pageReady, pageRun } from './page.js';
+import { p50p99 } from './stats.js';
+import { Term } from './term.js';
 
-const coop = fileURLToPath(new URL('../bin/coop.cjs', import.meta.url));
 const TOTAL = Number(process.env.BENCH_WEB_MB ?? 50) * 1000 * 1000;
-const home = tmp('coop-bench-home-');
-const env = { PATH: process.env.PATH!, HOME: process.env.HOME!, COOP_HOME: home, TERM: 'xterm-256color', COOP_DAEMON_IDLE_MS: '600000' };
-const blastCmd = (n: number) => `head -c ${n} /dev/zero | tr '\\0' '\\170'; echo; echo BLAST-$((40+2))-DONE`;
-
-/** In the page: type n keys into terminal 0, each timed until parsed and until painted. */
-function pageKeystrokes(page: Page, n: number): Promise<{ parsed: number[]; painted: number[] }> {
-  return page.evaluate(async (count) => {
-    type T = {
-      input(d: string, user?: boolean): void;
-      onWriteParsed(cb: () => void): { dispose(): void };
-      buffer: { active: { cursorX: number } };
-    };
-    const t = (document.querySelector('[data-testid=terminal]') as Element & { xterm: T }).xterm;
-    const parsed: number[] = [];
-    const painted: number[] = [];
-    for (let i = 0; i < count; i++) {
-      if (i % 50 === 0) {
-        t.input('\x15', true); // Ctrl+U: an empty line again
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      const x = t.buffer.active.cursorX;
-      const t0 = performance.now();
-      await new Promise<void>((resolve) => {
-        const sub = t.onWriteParsed(() => {
-          if (t.buffer.active.cursorX <= x) return;
-          sub.dispose();
-          parsed.push(performance.now() - t0);
-          requestAnimationFrame(() => {
-            painted.push(performance.now() - t0);
-            resolve();
-          });
-        });
-        t.input(String.fromCharCode(0x61 + (i % 26)), true);
-      });
-    }
-    t.input('\x15', true);
-    return { parsed: parsed.slice(20), painted: painted.slice(20) };
-  }, n);
-}
+const env = benchEnv();
 
 /**
  * In the page, without xterm.js or React: a WebSocket of its own attached to the agent,
@@ -110,72 +68,14 @@ function rawKeystrokes(page: Page, wsUrl: string, box: string, n: number): Promi
   }, { url: wsUrl, f: frames, count: n });
 }
 
-/** The CLI's attach on a terminal of our own (node-pty). */
-class CliTerm {
-  readonly p: pty.IPty;
-  private tail = '';
-  private waiting: { pattern: string; resolve: () => void } | null = null;
-  constructor(cwd: string) {
-    this.p = pty.spawn(process.execPath, [coop, 'attach'], { cols: 120, rows: 40, cwd, env, name: 'xterm-256color' });
-    this.p.onData((d) => {
-      this.tail = (this.tail + d).slice(-256);
-      if (this.waiting && this.tail.includes(this.waiting.pattern)) {
-        const w = this.waiting;
-        this.waiting = null;
-        this.tail = '';
-        w.resolve();
-      }
-    });
-  }
-  until(pattern: string): Promise<void> {
-    if (this.tail.includes(pattern)) {
-      this.tail = '';
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => (this.waiting = { pattern, resolve }));
-  }
-  async run(cmd: string, marker: string): Promise<number> {
-    this.tail = '';
-    const t0 = performance.now();
-    const done = this.until(marker);
-    this.p.write(`${cmd}\r`);
-    await done;
-    return performance.now() - t0;
-  }
-  async keystrokes(n: number): Promise<number[]> {
-    const out: number[] = [];
-    for (let i = 0; i < n; i++) {
-      if (i % 50 === 0) this.p.write('\x15');
-      const ch = String.fromCharCode(0x61 + (i % 26));
-      const t0 = performance.now();
-      const echoed = this.until(ch);
-      this.p.write(ch);
-      await echoed;
-      out.push(performance.now() - t0);
-    }
-    this.p.write('\x15');
-    return out.slice(20);
-  }
-}
-
-const fmt = (xs: number[]) => `p50 ${percentile(xs, 50).toFixed(3)} ms   p99 ${percentile(xs, 99).toFixed(3)} ms`;
-
 async function main(): Promise<void> {
-  const ws = tmp('coop-bench-ws-');
-  writeFileSync(join(ws, 'coop.toml'), '[sandbox]\nagent = "sh"\n');
-  execFileSync(process.execPath, [coop, 'trust'], { cwd: ws, env });
-  execFileSync(process.execPath, [coop, '-d'], { cwd: ws, env });
-  const served = execFileSync(process.execPath, [coop, 'serve', '-p', '0', '--no-qr'], { cwd: ws, env, encoding: 'utf8' });
-  const url = /http:\/\/127\.0\.0\.1:\d+\/\?token=\S+/.exec(served)![0];
+  const { ws, url, wsUrl, box } = servedBox(env);
 
   const browser = await openBrowser();
   const page = await browser.newPage();
   await page.goto(url);
-  await page.locator('.term-wrap[data-status=live]').waitFor();
-  await page.locator('[data-testid=terminal]').click();
-  await page.keyboard.type('echo READY-$((1+1))\n');
-  await waitScreen(page, 'READY-2');
-  const cli = new CliTerm(ws);
+  await pageReady(page);
+  const cli = new Term(process.execPath, [coop, 'attach'], ws, env);
   await cli.run('echo READY-$((2+2))', 'READY-4');
 
   console.log('\nweb (a): keystroke round trip over loopback, 2 x 150 keys each, interleaved');
@@ -183,19 +83,17 @@ async function main(): Promise<void> {
   const painted: number[] = [];
   const raw: number[] = [];
   const attach: number[] = [];
-  const box = (JSON.parse(execFileSync(process.execPath, [coop, 'ls', '--json'], { cwd: ws, env, encoding: 'utf8' })) as { name: string }[])[0]!.name;
-  const wsUrl = url.replace('http://', 'ws://').replace('/?', '/ws?');
   for (let r = 0; r < 2; r++) {
-    const k = await pageKeystrokes(page, 150);
+    const k = await pageKeystrokes(page, 150, true);
     parsed.push(...k.parsed);
     painted.push(...k.painted);
     raw.push(...(await rawKeystrokes(page, wsUrl, box, 150)));
     attach.push(...(await cli.keystrokes(150)));
   }
-  console.log(`  Chromium, echo in xterm.js's buffer   ${fmt(parsed)}   (target p50 <= 2 ms)`);
-  console.log(`  Chromium, echo on screen (next frame)  ${fmt(painted)}`);
-  console.log(`  Chromium, bare WebSocket (no xterm.js) ${fmt(raw)}`);
-  console.log(`  coop attach (CLI, a real terminal)     ${fmt(attach)}`);
+  console.log(`  Chromium, echo in xterm.js's buffer   ${p50p99(parsed)}   (target p50 <= 2 ms)`);
+  console.log(`  Chromium, echo on screen (next frame)  ${p50p99(painted)}`);
+  console.log(`  Chromium, bare WebSocket (no xterm.js) ${p50p99(raw)}`);
+  console.log(`  coop attach (CLI, a real terminal)     ${p50p99(attach)}`);
 
   console.log(`\nweb (b): ${TOTAL / 1e6} MB written by sh in the box, until the end marker is shown`);
   await page.evaluate(() => {
@@ -210,9 +108,7 @@ async function main(): Promise<void> {
     w.stopLag = () => clearInterval(timer);
   });
   const t0 = performance.now();
-  await page.locator('[data-testid=terminal]').click();
-  await page.keyboard.type(`${blastCmd(TOTAL)}\n`);
-  await waitScreen(page, 'BLAST-42-DONE');
+  await pageRun(page, blastCmd(TOTAL), BLAST_DONE);
   const webMs = performance.now() - t0;
   const worst = await page.evaluate(() => {
     const w = window as unknown as { worst: number; stopLag: () => void };
@@ -220,21 +116,14 @@ async function main(): Promise<void> {
     return w.worst;
   });
   const lagged = await page.locator('[data-notice=lagged]').count();
-  const cliMs = await cli.run(blastCmd(TOTAL), 'BLAST-42-DONE');
+  const cliMs = await cli.run(blastCmd(TOTAL), BLAST_DONE);
   console.log(`  Chromium page   ${webMs.toFixed(0)} ms   main thread blocked at most ${worst.toFixed(0)} ms   output skipped (lagged): ${lagged ? 'yes' : 'no'}`);
   console.log(`  coop attach     ${cliMs.toFixed(0)} ms`);
   console.log(`  ratio page / attach = ${(webMs / cliMs).toFixed(2)}`);
 
-  cli.p.kill('SIGKILL');
+  cli.kill();
   await browser.close();
-  execFileSync(process.execPath, [coop, 'kill', '--all', '-f'], { cwd: ws, env });
-  execFileSync(process.execPath, [coop, 'system', 'shutdown'], { cwd: ws, env });
+  stopAll(ws, env);
 }
 
-main().then(
-  () => process.exit(0),
-  (e) => {
-    console.error(e);
-    process.exit(1);
-  },
-);
+runMain(main);

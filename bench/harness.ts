@@ -18,9 +18,14 @@ export interface BenchEnv {
   COOP_DAEMON_IDLE_MS: string;
 }
 
+/** Every environment handed out, so a benchmark that fails still ends its boxes and daemons. */
+const envs: BenchEnv[] = [];
+
 /** The environment of every coop a benchmark starts: a fresh COOP_HOME, a daemon that stays up. */
 export function benchEnv(): BenchEnv {
-  return { PATH: process.env.PATH!, HOME: process.env.HOME!, COOP_HOME: tmp('coop-bench-home-'), TERM: 'xterm-256color', COOP_DAEMON_IDLE_MS: '600000' };
+  const env = { PATH: process.env.PATH!, HOME: process.env.HOME!, COOP_HOME: tmp('coop-bench-home-'), TERM: 'xterm-256color', COOP_DAEMON_IDLE_MS: '600000' };
+  envs.push(env);
+  return env;
 }
 
 /** A fresh workspace whose coop.toml makes `agent` the box's agent. */
@@ -79,12 +84,19 @@ export function stopAll(ws: string, env: BenchEnv): void {
   cli(['system', 'shutdown'], ws, env);
 }
 
-/** Runs a benchmark: exit status 0, or the error printed and 1. */
+/** Runs a benchmark: exit status 0, or the error printed, its boxes and daemons ended, and 1. */
 export function runMain(main: () => Promise<void>): void {
   main().then(
     () => process.exit(0),
     (e) => {
       console.error(e);
+      for (const env of envs) {
+        try {
+          stopAll('/', env);
+        } catch {
+          // nothing ran there, or it is gone already
+        }
+      }
       process.exit(1);
     },
   );

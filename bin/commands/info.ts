@@ -2,7 +2,7 @@
 import type { LsRow } from '../../lib/ipc/messages.js';
 import { boxForDirectory } from '../../lib/client/index.js';
 import { daemonNotRunning } from '../../lib/client/daemon.js';
-import { runningBoxes } from '../../lib/daemon/discover.js';
+import { runningBoxes } from '../../lib/sandbox/discover.js';
 import { coopHome } from '../../lib/paths.js';
 import { connectClient } from '../cli/client.js';
 import type { Args, CliContext, Handler } from '../cli/spec.js';

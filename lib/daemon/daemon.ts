@@ -17,7 +17,7 @@ import { AGENT_PTY } from '../ptys/served-box.js';
 import { CoopError } from '../errors.js';
 import type { Tunnels } from '../tunnel/tunnels.js';
 import type { WebServer } from '../web/server.js';
-import { scanBoxes } from './discover.js';
+import { scanBoxes } from '../sandbox/discover.js';
 import { Gateway, type DaemonCommands } from './gateway.js';
 import { DaemonLog } from './log.js';
 import type { Roster } from './roster.js';

@@ -7,7 +7,7 @@ import type { GoneRow, LsRow } from '../ipc/messages.js';
 import { boxPaths } from '../paths.js';
 import { callerIdMapping, isRunning, killBox, readBoxRecord, removeLayers } from '../sandbox/box.js';
 import { ServedBox } from '../ptys/served-box.js';
-import type { BoxScan, DamagedBox } from './discover.js';
+import type { BoxScan, DamagedBox } from '../sandbox/discover.js';
 import type { DaemonLog } from './log.js';
 
 /** Boxes that ended on their own, remembered for the commands that still name them. */

@@ -2,7 +2,7 @@
 // `prune`. A rootfs a running box stands on is never removed.
 import { lstat, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runningBoxes } from '../daemon/discover.js';
+import { runningBoxes } from '../sandbox/discover.js';
 import { cacheDir, rootfsDir, volumesDir } from '../paths.js';
 import { currentUser, idMappingFor } from '../sandbox/idmap.js';
 import { removeBoxDir } from '../sandbox/remove.js';

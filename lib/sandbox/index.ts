@@ -6,6 +6,7 @@ export {
   createBox, enterCommand, enterPlan, isRunning, killBox, readBoxRecord, readStartTime, spawnInBox,
   type Box, type BoxProcess, type BoxRecord, type CreateBoxOptions,
 } from './box.js';
+export { scanBoxes, runningBoxes, boxNames, type BoxScan, type DamagedBox } from './discover.js';
 export { execInBox, type ExecHandle, type ExecOptions, type ExecResult } from './exec.js';
 export { coopHome, boxPaths, daemonPaths, type BoxPaths } from '../paths.js';
 export { spawnInUserns, usernsPlan, canMapRange, type UsernsOptions } from './userns.js';

@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseMountEntry } from '../config/mounts.js';
 import type { CoopConfig } from '../config/types.js';
-import { runningBoxes } from '../daemon/discover.js';
+import { runningBoxes } from './discover.js';
 import { CoopError } from '../errors.js';
 import { boxPaths, volumesDir } from '../paths.js';
 import { currentUser, idMappingFor } from './idmap.js';

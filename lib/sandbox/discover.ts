@@ -4,8 +4,8 @@
 // killable, its files never removed; layers whose init is gone are a dead box's leftovers.
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { findBoxInits, type FoundInit } from '../sandbox/box-inits.js';
-import { adoptBox, isRunning, layerPaths, readBoxRecord, type BoxRecord } from '../sandbox/box.js';
+import { findBoxInits, type FoundInit } from './box-inits.js';
+import { adoptBox, isRunning, layerPaths, readBoxRecord, type BoxRecord } from './box.js';
 import { boxPaths } from '../paths.js';
 
 export function boxNames(coopHome: string): string[] {

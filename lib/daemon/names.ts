@@ -2,8 +2,9 @@
 // name get distinct boxes (api, api-2), and a name stays with its workspace on disk (its
 // persist directories must never reach another workspace's box).
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 import { BOX_NAME } from '../ipc/validate.js';
+import { boxPaths } from '../paths.js';
 
 /** A valid box name from a directory name. */
 export function baseName(workspace: string): string {
@@ -11,14 +12,13 @@ export function baseName(workspace: string): string {
   return BOX_NAME.test(cleaned) ? cleaned : 'box';
 }
 
-const markerOf = (coopHome: string, name: string) => join(coopHome, 'sessions', name, 'workspace');
-
-/** The workspace a name belongs to on disk, if any. */
+/** The workspace a name belongs to on disk, if any ("" for a directory without an owner). */
 export function workspaceOfName(coopHome: string, name: string): string | null {
+  const p = boxPaths(coopHome, name);
   try {
-    return readFileSync(markerOf(coopHome, name), 'utf8').trim();
+    return readFileSync(p.owner, 'utf8').trim();
   } catch {
-    return existsSync(join(coopHome, 'sessions', name)) ? '' : null;
+    return existsSync(p.dir) ? '' : null;
   }
 }
 
@@ -36,6 +36,7 @@ export function nameFor(coopHome: string, workspace: string, inUse: (name: strin
 
 /** Records which workspace a name belongs to. */
 export function claimName(coopHome: string, name: string, workspace: string): void {
-  mkdirSync(join(coopHome, 'sessions', name), { recursive: true, mode: 0o700 });
-  writeFileSync(markerOf(coopHome, name), `${workspace}\n`, { mode: 0o600 });
+  const p = boxPaths(coopHome, name);
+  mkdirSync(p.dir, { recursive: true, mode: 0o700 });
+  writeFileSync(p.owner, `${workspace}\n`, { mode: 0o600 });
 }

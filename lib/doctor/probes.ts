@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { Client } from '../client/index.js';
 import { defaultConfig } from '../config/defaults.js';
 import { CoopError } from '../errors.js';
+import { layerDirs } from '../paths.js';
 import { HelperProcess } from '../sandbox/helper-process.js';
 import { currentUser, hasRange, idMappingFor } from '../sandbox/idmap.js';
 import type { CreatePlan, IdMapping } from '../sandbox/plan.js';
@@ -33,7 +34,8 @@ export async function userNamespaceProbe(): Promise<HostCheck> {
 export async function overlayProbe(home: string): Promise<HostCheck> {
   const name = 'overlayfs';
   const dir = mkdtempSync(join(home, '.doctor-'));
-  const [lower, upper, work, root] = ['lower', 'upper', 'work', 'root'].map((d) => join(dir, d)) as [string, string, string, string];
+  const { upper, work, root } = layerDirs(dir); // as a box's layers are laid out
+  const lower = join(dir, 'lower');
   for (const d of [lower, upper, work, root]) mkdirSync(d);
   const idmap = idMappingFor(currentUser());
   const ovl = (p: string) => p.replace(/[\\,:]/g, (c) => `\\${c}`);

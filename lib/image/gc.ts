@@ -3,7 +3,7 @@
 import { lstat, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runningBoxes } from '../sandbox/discover.js';
-import { cacheDir, rootfsDir, volumesDir } from '../paths.js';
+import { boxesDir, cacheDir, rootfsDir, volumesDir } from '../paths.js';
 import { currentUser, idMappingFor } from '../sandbox/idmap.js';
 import { removeBoxDir } from '../sandbox/remove.js';
 import { allRecords, imagesDir, recipeKey } from './store.js';
@@ -56,7 +56,7 @@ export async function diskUsage(home: string): Promise<DiskUsage> {
   }
   const volumes = [];
   for (const name of await list(volumesDir(home))) volumes.push({ name, bytes: await sizeOf(join(volumesDir(home), name)) });
-  return { rootfs, cacheBytes: await sizeOf(cacheDir(home)), volumes, boxesBytes: await sizeOf(join(home, 'sessions')) };
+  return { rootfs, cacheBytes: await sizeOf(cacheDir(home)), volumes, boxesBytes: await sizeOf(boxesDir(home)) };
 }
 
 export interface CleanResult {

@@ -1,6 +1,6 @@
 // A box: one box and its PTYs — 0 the agent, 1.. shells (SPEC §7).
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, posix, relative } from 'node:path';
+import { posix, relative } from 'node:path';
 import { redactConfig } from '../config/load.js';
 import { parseMountEntry } from '../config/mounts.js';
 import { parseSequence } from '../config/sequence.js';
@@ -28,7 +28,7 @@ export interface AttachOptions {
   replayLines?: number;
 }
 
-/** What is kept in sessions/<name>/session.json: the configuration without [env] values. */
+/** What is kept in the box's served record (BoxPaths.served): the configuration without [env] values. */
 interface ServedBoxRecord {
   config: CoopConfig;
   term: string;
@@ -79,12 +79,12 @@ export class ServedBox {
 
   /** Marks the agent stopped by a crash loop, so that a daemon taking the box over keeps it stopped. */
   private get stoppedMark(): string {
-    return join(this.box.paths.dir, 'agent-stopped');
+    return this.box.paths.agentStopped;
   }
 
   private saveRecord(): void {
     const record: ServedBoxRecord = { config: redactConfig(this.config), term: this.term };
-    writeFileSync(join(this.box.paths.dir, 'session.json'), JSON.stringify(record, null, 2) + '\n', { mode: 0o600 });
+    writeFileSync(this.box.paths.served, JSON.stringify(record, null, 2) + '\n', { mode: 0o600 });
   }
 
   get name(): string {
@@ -121,10 +121,10 @@ export class ServedBox {
     if (!box) throw new CoopError('SANDBOX_FAILED', `box ${name}: its record ${paths.record} is unusable or its init is gone`);
     let saved: ServedBoxRecord;
     try {
-      saved = JSON.parse(readFileSync(join(paths.dir, 'session.json'), 'utf8')) as ServedBoxRecord;
+      saved = JSON.parse(readFileSync(paths.served, 'utf8')) as ServedBoxRecord;
       if (!saved.config?.sandbox || typeof saved.term !== 'string') throw new Error('incomplete');
     } catch {
-      throw new CoopError('SANDBOX_FAILED', `its configuration record ${join(paths.dir, 'session.json')} is unreadable`);
+      throw new CoopError('SANDBOX_FAILED', `its configuration record ${paths.served} is unreadable`);
     }
     const s = new ServedBox(box, saved.config, saved.term);
     if (log) s.log = log;
@@ -136,7 +136,7 @@ export class ServedBox {
   /** Each line the proxy adds to network.log becomes a dim notice in the agent's PTY (and so in `coop logs`). */
   private followRefusals(fromStart: boolean): void {
     if (!this.box.network?.allow.length) return;
-    this.refusals = new LineFollower(join(this.box.paths.dir, 'network.log'), (line) => {
+    this.refusals = new LineFollower(this.box.paths.networkLog, (line) => {
       this.ptys.get(AGENT_PTY)?.notice(`\r\n\x1b[2m[${line}]\x1b[0m\r\n`);
     }, fromStart);
   }

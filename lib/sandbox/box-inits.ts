@@ -2,8 +2,7 @@
 // its own environment — COOP_SESSION, the box's directory and its environment — so a
 // box is found even when its record on disk is gone or garbled.
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { boxPaths } from '../paths.js';
+import { boxesDir, boxPaths } from '../paths.js';
 
 /** Variables of a box init's environ (set by createBox). */
 export const INIT_ENV = {
@@ -12,7 +11,7 @@ export const INIT_ENV = {
   created: 'COOP_CREATED',
   /** The box environment (JSON): a restarted daemon starts processes with it. */
   boxEnv: 'COOP_BOX_ENV',
-  /** $COOP_HOME/sessions/<name>: which coop the box belongs to. */
+  /** The box's directory (BoxPaths.dir): which coop the box belongs to. */
   dir: 'COOP_BOX_DIR',
   /** The built rootfs the box stands on (image boxes). */
   rootfs: 'COOP_BOX_ROOTFS',
@@ -100,7 +99,7 @@ export function findBoxInits(coopHome: string): Map<string, FoundInit> {
   } catch {
     return found;
   }
-  const prefix = join(coopHome, 'sessions') + '/';
+  const prefix = `${boxesDir(coopHome)}/`;
   for (const p of pids) {
     // Only our processes can be our boxes' inits (and only theirs are readable anyway).
     let environ: string;

@@ -4,10 +4,11 @@
 // Where a box's writable layer lives:
 //   run boxes  a private tmpfs mounted on $COOP_HOME/stage inside the box's own mount
 //              namespace: nothing on disk, nothing to clean up, gone with the box.
-//   daemon     $COOP_HOME/sessions/<name>/{upper,work} on disk, kept until `coop kill`.
+//   boxes      the layers under the box's directory on disk (lib/paths.ts), kept until
+//              `coop kill`.
 import { posix } from 'node:path';
 import type { NetworkMode } from '../config/types.js';
-import type { BoxPaths } from '../paths.js';
+import { layerDirs, stageDir, volumesDir, type BoxPaths, type LayerPaths } from '../paths.js';
 import { boxEnv, homeOf } from './env.js';
 import { APT_ONE_ID, groupFor, hostsFor, passwdFor } from './etc-files.js';
 import { HOST_EMPTY, type HostLayout } from './host-image.js';
@@ -114,15 +115,7 @@ function overlay(lower: string, upper: string, work: string, target: string): Fs
 }
 
 /** Where this box's root mount point and writable layers are (on a tmpfs for run boxes). */
-interface Layers {
-  root: string;
-  upper: string;
-  work: string;
-  /** Scratch directory for files bound over a read-only /etc. */
-  files: string;
-  /** Where id-mapped copies of the host image's directories are put (root callers). */
-  host: string;
-}
+type Layers = LayerPaths;
 
 class Builder {
   readonly stage: StageOp[] = [];
@@ -145,9 +138,9 @@ class Builder {
 
 function layersFor(spec: BoxSpec, b: Builder): Layers {
   if (spec.init === 'run') {
-    const stage = join(spec.coopHome, 'stage');
+    const stage = stageDir(spec.coopHome);
     b.stage.push({ op: 'mount', fstype: 'tmpfs', source: 'coop-stage', target: stage, data: `mode=700,size=${spec.tmpfsSize}`, flags: ['nosuid', 'nodev'] });
-    const l = { root: join(stage, 'root'), upper: join(stage, 'upper'), work: join(stage, 'work'), files: join(stage, 'files'), host: join(stage, 'host') };
+    const l = layerDirs(stage);
     b.mkdirs(stage, l.root);
     b.mkdirs(stage, l.upper);
     b.mkdirs(stage, l.work, 0o700);
@@ -158,7 +151,7 @@ function layersFor(spec: BoxSpec, b: Builder): Layers {
   b.mkdirs(p.dir, p.root);
   b.mkdirs(p.dir, p.upper);
   b.mkdirs(p.dir, p.work, 0o700);
-  return { root: p.root, upper: p.upper, work: p.work, files: join(p.dir, 'files'), host: join(p.dir, 'host') };
+  return p;
 }
 
 /** Builds the root: returns whether /etc takes coop's files in its upper layer. */
@@ -301,7 +294,7 @@ function userMounts(spec: BoxSpec, b: Builder, home: string): void {
       b.ops.push(bind(m.host, target, ...flags));
     }
     else {
-      const dir = join(spec.coopHome, 'volumes', m.name);
+      const dir = join(volumesDir(spec.coopHome), m.name);
       // Seeded only from the same place in your home: never from system paths (/etc, /run, ...).
       const seed = m.box === '~' || m.box.startsWith('~/') ? join(spec.hostHome, m.box.slice(1)) : null;
       if (seed) checkHostMount(seed, spec.coopHome, `volume "${m.name}" (seeded from ${seed})`);

@@ -1,7 +1,7 @@
 // Configuration + request -> BoxSpec: the one place that looks at the host (users, id
 // ranges, the rootfs's accounts, canonical paths) before planning.
 import { readFileSync, realpathSync, statSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname } from 'node:path';
 import type { CoopConfig } from '../config/types.js';
 import { configMounts } from '../config/mounts.js';
 import { canonicalPath } from '../config/widen.js';
@@ -118,7 +118,7 @@ export function boxSpecFor(req: BoxRequest): BoxSpec {
   const user = currentUser();
   const env = req.callerEnv ?? process.env;
   const paths = boxPaths(home, name);
-  const net = boxNetworkFor(config.network, { name, init: req.init, log: join(paths.dir, 'network.log') });
+  const net = boxNetworkFor(config.network, { name, init: req.init, log: paths.networkLog });
   return {
     name,
     coopHome: home,

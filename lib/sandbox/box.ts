@@ -2,11 +2,11 @@
 // processes inside it (setns into the init's namespaces), kill it. The daemon builds
 // boxes on these; they work without it too.
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 import type { CoopConfig } from '../config/types.js';
 import { CoopError } from '../errors.js';
 import { helperPath } from '../native.js';
-import { boxPaths, type BoxPaths } from '../paths.js';
+import { boxPaths, layerPaths, type BoxPaths } from '../paths.js';
 import { findBoxInits, INIT_ENV, processStat, readEnviron, readStartTime } from './box-inits.js';
 import { boxNamespaces, planBox, PlanError, processEnv, type BoxMount } from './box-plan.js';
 import { boxSpecFor } from './box-spec.js';
@@ -48,7 +48,7 @@ export interface Box {
   network?: NetworkSummary;
 }
 
-/** What is written to sessions/<name>/box.json: the box without its environment. */
+/** What is written to the box's record (BoxPaths.record): the box without its environment. */
 export type BoxRecord = Omit<Box, 'env'>;
 
 export interface CreateBoxOptions {
@@ -67,9 +67,6 @@ export { readEnviron, readStartTime };
 
 /** True while the box's init process is alive (and is still that process). */
 export const isRunning = (box: Pick<Box, 'pid' | 'startTime'>) => readStartTime(box.pid) === box.startTime;
-
-/** What a box made under sessions/<name> and its removal takes away; persist/ is never among them. */
-export const layerPaths = (p: BoxPaths) => [p.root, p.upper, p.work, join(p.dir, 'files'), join(p.dir, 'host'), p.record];
 
 /** Removes a box's layers (never its persist directories); for boxes whose init is gone. */
 export async function removeLayers(p: BoxPaths, idmap: IdMapping): Promise<void> {
@@ -193,7 +190,7 @@ function recordProblem(r: Record<string, unknown>, name: string): string | null 
 }
 
 /**
- * Reads sessions/<name>/box.json (written by createBox); null when absent or not a valid
+ * Reads the box's record (written by createBox); null when absent or not a valid
  * record. Its paths are always this box's own (never taken from the file).
  */
 export function readBoxRecord(paths: BoxPaths): BoxRecord | null {

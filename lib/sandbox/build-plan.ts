@@ -1,6 +1,6 @@
 // The build box (SPEC §3): one `packages` or `setup` command run as in-box root directly on
 // a rootfs being built (bound read-write as /), with the host's network, /proc, /dev, /tmp.
-import { posix } from 'node:path';
+import { layerDirs, stageDir } from '../paths.js';
 import { bind, systemOps } from './box-plan.js';
 import { hardeningFor, type Confinement, type CreatePlan, type IdMapping } from './plan.js';
 
@@ -22,8 +22,8 @@ export interface BuildStep {
 const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 export function planBuildStep(s: BuildStep): CreatePlan {
-  const stage = posix.join(s.coopHome, 'stage');
-  const root = posix.join(stage, 'root');
+  const stage = stageDir(s.coopHome);
+  const { root } = layerDirs(stage);
   return {
     mode: 'create',
     name: 'coop-build',

@@ -1,16 +1,16 @@
-// Finding boxes without a daemon (SPEC §5): each sessions/<name> whose box.json names a
-// live init of ours is running; a live box init found in /proc (its own environ names
-// the box) whose record is missing or unusable is "damaged" — still a box, listed and
-// killable, its files never removed; layers whose init is gone are a dead box's leftovers.
+// Finding boxes without a daemon (SPEC §5): each box directory whose record names a live
+// init of ours is running; a live box init found in /proc (its own environ names the box)
+// whose record is missing or unusable is "damaged" — still a box, listed and killable, its
+// files never removed; layers whose init is gone are a dead box's leftovers.
 import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { boxesDir, boxPaths, layerPaths } from '../paths.js';
 import { findBoxInits, type FoundInit } from './box-inits.js';
-import { adoptBox, isRunning, layerPaths, readBoxRecord, type BoxRecord } from './box.js';
-import { boxPaths } from '../paths.js';
+import { adoptBox, isRunning, readBoxRecord, type BoxRecord } from './box.js';
 
+/** Names that have a directory under $COOP_HOME (boxes, running or not, and their persist dirs). */
 export function boxNames(coopHome: string): string[] {
   try {
-    return readdirSync(join(coopHome, 'sessions')).filter((n) => !n.startsWith('.')).sort();
+    return readdirSync(boxesDir(coopHome)).filter((n) => !n.startsWith('.')).sort();
   } catch {
     return [];
   }

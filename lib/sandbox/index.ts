@@ -8,7 +8,7 @@ export {
 } from './box.js';
 export { scanBoxes, runningBoxes, boxNames, type BoxScan, type DamagedBox } from './discover.js';
 export { execInBox, type ExecHandle, type ExecOptions, type ExecResult } from './exec.js';
-export { coopHome, boxPaths, daemonPaths, type BoxPaths } from '../paths.js';
+export { coopHome, boxesDir, boxPaths, layerPaths, daemonPaths, type BoxPaths, type LayerPaths } from '../paths.js';
 export { spawnInUserns, usernsPlan, canMapRange, type UsernsOptions } from './userns.js';
 export { planBox, boxPath, processEnv, PlanError, type BoxSpec, type BoxMount, type RootfsSource } from './box-plan.js';
 export { boxSpecFor, type BoxRequest } from './box-spec.js';

@@ -18,7 +18,7 @@ export function volumeUsers(coopHome: string): Map<string, string[]> {
   for (const box of runningBoxes(coopHome)) {
     let config: CoopConfig;
     try {
-      config = (JSON.parse(readFileSync(join(boxPaths(coopHome, box.name).dir, 'session.json'), 'utf8')) as { config: CoopConfig }).config;
+      config = (JSON.parse(readFileSync(boxPaths(coopHome, box.name).served, 'utf8')) as { config: CoopConfig }).config;
     } catch {
       continue;
     }

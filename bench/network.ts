@@ -6,7 +6,7 @@
 // run() of `true` with mode "none" against "private". Cases interleaved, one run.
 import { createServer } from 'node:http';
 import type { CoopConfig } from '../lib/config/types.js';
-import { run } from '../lib/sandbox/run.js';
+import { run } from '../lib/boxes.js';
 import { runCaptured } from '../test/helpers/box.js';
 import { testConfig } from '../test/helpers/config.js';
 import { tmp } from '../test/helpers/tmp.js';

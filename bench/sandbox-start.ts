@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { run } from '../lib/sandbox/run.js';
+import { run } from '../lib/boxes.js';
 import { busyboxRootfs } from '../test/helpers/busybox.js';
 import { testConfig } from '../test/helpers/config.js';
 import { tmp } from '../test/helpers/tmp.js';

@@ -17,12 +17,13 @@ import type { LsRow as LsRow_, PtyRow as PtyRow_, StatusInfo as StatusInfo_ } fr
 import { checkHost as checkHost_, type CheckHostOptions as CheckHostOptions_, type HostCheck as HostCheck_ } from './doctor/index.js';
 import { coopHome as coopHome_ } from './paths.js';
 import type { BoxMount as BoxMount_ } from './sandbox/box-plan.js';
+import { createBox as createBox_, run as run_ } from './boxes.js';
 import {
-  createBox as createBox_, isRunning as isRunning_, killBox as killBox_,
+  isRunning as isRunning_, killBox as killBox_,
   type Box as Box_, type BoxProcess as BoxProcess_, type CreateBoxOptions as CreateBoxOptions_,
 } from './sandbox/box.js';
 import { execInBox as execInBox_, type ExecHandle as ExecHandle_, type ExecOptions as ExecOptions_, type ExecResult as ExecResult_ } from './sandbox/exec.js';
-import { run as run_, type RunHandle as RunHandle_, type RunOptions as RunOptions_, type RunResult as RunResult_ } from './sandbox/run.js';
+import type { RunHandle as RunHandle_, RunOptions as RunOptions_, RunResult as RunResult_ } from './sandbox/run.js';
 
 export { CoopError, type ErrorCode } from './errors.js';
 export { Client, AttachStream, type AttachEvents, type ConnectOptions } from './client/index.js';
@@ -196,7 +197,8 @@ export type RunHandle = RunHandle_;
 /**
  * Creates a box that lives on by itself (its init waits for processes; no daemon needed):
  * start processes in it with {@link execInBox}, end it with {@link killBox}. Rejects with a
- * CoopError: BOX_EXISTS when a box of that name runs, SANDBOX_FAILED, CONFIG_INVALID.
+ * CoopError: BOX_EXISTS when a box of that name runs, SANDBOX_FAILED, CONFIG_INVALID,
+ * ROOTFS_NOT_BUILT (the configuration's image is built first: `coop build`, {@link ensureRootfs}).
  *
  * @example
  *   const box = await createBox({ config, name: 'api-tests' });

@@ -1,6 +1,7 @@
 // A box: one box and its PTYs — 0 the agent, 1.. shells (SPEC §7).
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { posix, relative } from 'node:path';
+import { createBox } from '../boxes.js';
 import { redactConfig } from '../config/load.js';
 import { parseMountEntry } from '../config/mounts.js';
 import { parseSequence } from '../config/sequence.js';
@@ -8,7 +9,7 @@ import type { CoopConfig } from '../config/types.js';
 import { CoopError } from '../errors.js';
 import { PLAIN_READY, type LsRow } from '../ipc/messages.js';
 import type { StreamSide } from '../ipc/server.js';
-import { adoptBox, createBox, isRunning, killBox, readBoxRecord, type Box } from '../sandbox/box.js';
+import { adoptBox, isRunning, killBox, readBoxRecord, type Box } from '../sandbox/box.js';
 import { boxEnv } from '../sandbox/env.js';
 import { boxPaths } from '../paths.js';
 import { PtyClient, type ClientKind } from './client.js';

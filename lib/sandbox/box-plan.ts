@@ -16,8 +16,14 @@ import { hasRange } from './idmap.js';
 import { hostsLines, networkPlan, proxyEnv, resolvConfFor, type BoxNetwork } from './network.js';
 import { hardeningFor, type Confinement, type CreatePlan, type FsOp, type IdMapping, type MountFlag, type Namespace, type ProcessSpec, type StageOp } from './plan.js';
 
-/** Where a box's read-only base comes from. */
+/**
+ * Where a box's read-only base comes from, resolved above the sandbox from `sandbox.image`
+ * (lib/image/rootfs.ts): the host's own system (its layout), or a directory.
+ */
 export type RootfsSource = { kind: 'host'; layout: HostLayout } | { kind: 'dir'; path: string };
+
+/** The host directory to read rootfs files from (accounts, shells). */
+export const rootfsDirOf = (r: RootfsSource) => (r.kind === 'host' ? '/' : r.path);
 
 /** A parsed `sandbox.mounts` entry (host paths absolute; box paths may start with ~). */
 export type BoxMount =

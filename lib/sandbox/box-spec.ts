@@ -7,15 +7,16 @@ import { configMounts } from '../config/mounts.js';
 import { canonicalPath } from '../config/widen.js';
 import { CoopError } from '../errors.js';
 import { coopHome as defaultHome, boxPaths } from '../paths.js';
-import type { BoxMount, BoxSpec, RootfsSource } from './box-plan.js';
+import { rootfsDirOf, type BoxMount, type BoxSpec, type RootfsSource } from './box-plan.js';
 import { baseAccounts, resolveShell } from './etc-files.js';
 import { currentUser, idMappingFor } from './idmap.js';
 import { isPlainDirInRoot, isExecutableInRoot } from './in-root.js';
 import { boxNetworkFor, effectiveMode } from './network.js';
-import { resolveRootfs, rootfsDirOf } from './rootfs.js';
 
 export interface BoxRequest {
   config: CoopConfig;
+  /** The box's base, resolved from `config.sandbox.image` (lib/image/rootfs.ts resolveRootfs). */
+  rootfs: RootfsSource;
   /** Box name; default a fresh `run-XXXXXXXX`. */
   name?: string;
   /** State directory; default $COOP_HOME or ~/.coop. */
@@ -26,8 +27,6 @@ export interface BoxRequest {
   command?: { argv: string[]; cwd?: string };
   /** The caller's environment: TERM and LANG come from it. */
   callerEnv?: NodeJS.ProcessEnv;
-  /** Directory relative image paths resolve against (the coop.toml's); default the workspace. */
-  baseDir?: string;
 }
 
 const existingDir = (path: string, what: string): string => {
@@ -112,7 +111,10 @@ export function boxSpecFor(req: BoxRequest): BoxSpec {
   const home = canonicalPath(req.coopHome ?? defaultHome());
   const name = req.name ?? newRunName();
   const workspace = existingDir(config.workspace.mount, 'workspace');
-  const rootfs = resolveRootfs(config.sandbox, { baseDir: req.baseDir ?? workspace, coopHome: home });
+  const { rootfs } = req;
+  if (rootfs?.kind !== 'host' && rootfs?.kind !== 'dir') {
+    throw new CoopError('BAD_ARGUMENTS', "the sandbox's run() and createBox() take a resolved `rootfs`: resolve it with resolveRootfs() of '@coop/core/image', or use run() and createBox() of '@coop/core'");
+  }
   const rootDir = rootfsDirOf(rootfs);
   const mounts = canonicalMounts(req.mounts ?? configMounts(config));
   const user = currentUser();

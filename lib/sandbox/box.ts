@@ -8,7 +8,7 @@ import { CoopError } from '../errors.js';
 import { helperPath } from '../native.js';
 import { boxPaths, layerPaths, type BoxPaths } from '../paths.js';
 import { findBoxInits, INIT_ENV, processStat, readEnviron, readStartTime } from './box-inits.js';
-import { boxNamespaces, planBox, PlanError, processEnv, type BoxMount } from './box-plan.js';
+import { boxNamespaces, planBox, PlanError, processEnv, type BoxMount, type RootfsSource } from './box-plan.js';
 import { boxSpecFor } from './box-spec.js';
 import { createCgroup, removeCgroup } from './cgroup.js';
 import { encodePlan } from './encode.js';
@@ -58,9 +58,15 @@ export interface CreateBoxOptions {
   mounts?: BoxMount[];
   coopHome?: string;
   callerEnv?: NodeJS.ProcessEnv;
+  /** Directory relative `dir:` images resolve against (default the workspace). */
   baseDir?: string;
   /** Seconds the init waits for the box's processes after SIGTERM before it ends them (default 5). */
   graceMs?: number;
+}
+
+/** What the sandbox's createBox() takes: the options with the rootfs resolved (lib/image/rootfs.ts). */
+export interface CreateBoxInRootfs extends CreateBoxOptions {
+  rootfs: RootfsSource;
 }
 
 export { readEnviron, readStartTime };
@@ -94,14 +100,14 @@ async function claimBoxDir(coopHome: string, name: string, idmap: IdMapping): Pr
   await removeLayers(paths, rec?.idmap ?? idmap);
 }
 
-/** Creates a box whose init waits for processes to be started in it. */
-export async function createBox(opts: CreateBoxOptions): Promise<Box> {
+/** Creates a box on the given rootfs whose init waits for processes to be started in it. */
+export async function createBox(opts: CreateBoxInRootfs): Promise<Box> {
   let spec;
   let planned;
   try {
     spec = boxSpecFor({
-      config: opts.config, name: opts.name, coopHome: opts.coopHome, mounts: opts.mounts, init: 'box',
-      callerEnv: opts.callerEnv, baseDir: opts.baseDir,
+      config: opts.config, rootfs: opts.rootfs, name: opts.name, coopHome: opts.coopHome, mounts: opts.mounts, init: 'box',
+      callerEnv: opts.callerEnv,
     });
     planned = planBox({ ...spec, graceMs: opts.graceMs });
     planned.plan.cgroup = createCgroup(spec.name, { memory: opts.config.sandbox.memory, pids: opts.config.sandbox.pids }) ?? undefined;

@@ -3,8 +3,7 @@
 import type { Readable, Writable } from 'node:stream';
 import type { CoopConfig } from '../config/types.js';
 import { CoopError } from '../errors.js';
-import type { BoxMount } from './box-plan.js';
-import { planBox, PlanError } from './box-plan.js';
+import { planBox, PlanError, type BoxMount, type RootfsSource } from './box-plan.js';
 import { boxSpecFor } from './box-spec.js';
 import { createCgroup, removeCgroup } from './cgroup.js';
 import { HelperProcess } from './helper-process.js';
@@ -34,8 +33,13 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   coopHome?: string;
   name?: string;
-  /** Directory relative `dir:` images resolve against. */
+  /** Directory relative `dir:` images resolve against (default the workspace). */
   baseDir?: string;
+}
+
+/** What the sandbox's run() takes: the options with the rootfs resolved (lib/image/rootfs.ts). */
+export interface RunInRootfs extends RunOptions {
+  rootfs: RootfsSource;
 }
 
 export interface RunResult {
@@ -61,26 +65,29 @@ export interface RunHandle extends Promise<RunResult> {
   kill(signal?: NodeJS.Signals): void;
 }
 
+/** A handle of a box that could not be set up: its promise rejects with `err`. */
+export const failedRun = (err: unknown, name = ''): RunHandle =>
+  Object.assign(Promise.reject(err instanceof PlanError ? new CoopError('CONFIG_INVALID', err.message) : err), { name, stdin: null, stdout: null, stderr: null, kill() {} });
+
 /**
- * Runs `cmd` in a fresh box and resolves with how it ended. Rejects with a SandboxError
- * (or CoopError) when the box could not be set up.
+ * Runs `cmd` in a fresh box on the given rootfs and resolves with how it ended. Rejects with
+ * a SandboxError (or CoopError) when the box could not be set up.
  *
  * @example
- *   const { code } = await run({ cmd: ['make', 'test'], config, stdio: 'inherit' });
+ *   const { code } = await run({ cmd: ['make', 'test'], config, rootfs: { kind: 'dir', path: '/srv/rootfs' }, stdio: 'inherit' });
  */
-export function run(opts: RunOptions): RunHandle {
+export function run(opts: RunInRootfs): RunHandle {
   let spec;
   let planned;
   try {
     spec = boxSpecFor({
-      config: opts.config, name: opts.name, coopHome: opts.coopHome, mounts: opts.mounts, init: 'run',
-      command: { argv: opts.cmd, cwd: opts.cwd }, callerEnv: opts.env, baseDir: opts.baseDir,
+      config: opts.config, rootfs: opts.rootfs, name: opts.name, coopHome: opts.coopHome, mounts: opts.mounts, init: 'run',
+      command: { argv: opts.cmd, cwd: opts.cwd }, callerEnv: opts.env,
     });
     planned = planBox({ ...spec, terminal: opts.terminal });
     planned.plan.cgroup = createCgroup(spec.name, { memory: opts.config.sandbox.memory, pids: opts.config.sandbox.pids }) ?? undefined;
   } catch (e) {
-    const err = e instanceof PlanError ? new CoopError('CONFIG_INVALID', e.message) : e;
-    return Object.assign(Promise.reject(err), { name: opts.name ?? '', stdin: null, stdout: null, stderr: null, kill() {} });
+    return failedRun(e, opts.name);
   }
   const { plan, volumes } = planned;
   prepareHost(spec.coopHome, volumes);

@@ -1,5 +1,6 @@
 // Running a one-shot box through the library and collecting its output.
-import { run, type RunOptions, type RunResult } from '../../lib/sandbox/run.js';
+import { run } from '../../lib/boxes.js';
+import type { RunOptions, RunResult } from '../../lib/sandbox/run.js';
 
 export interface Captured extends RunResult {
   stdout: string;

@@ -5,7 +5,7 @@ import { createServer as netServer, connect, type Server } from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { CoopConfig } from '../../lib/config/types.js';
-import { run } from '../../lib/sandbox/run.js';
+import { run } from '../../lib/boxes.js';
 import { runCaptured } from '../helpers/box.js';
 import { testConfig } from '../helpers/config.js';
 import { sleep } from '../helpers/daemon.js';

@@ -3,7 +3,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createBox, isRunning, killBox, readBoxRecord, spawnInBox, type Box } from '../../lib/sandbox/box.js';
+import { createBox } from '../../lib/boxes.js';
+import { isRunning, killBox, readBoxRecord, spawnInBox, type Box } from '../../lib/sandbox/box.js';
 import { testConfig } from '../helpers/config.js';
 import { tmp } from '../helpers/tmp.js';
 

@@ -41,7 +41,7 @@ test('no file descriptor of the parent reaches the box', async () => {
   const script = `
     const { fstatSync } = await import('node:fs');
     fstatSync(7); fstatSync(9); // really open in this process
-    import('${new URL('../../lib/sandbox/run.js', import.meta.url).href}').then(async ({ run }) => {
+    import('${new URL('../../lib/boxes.js', import.meta.url).href}').then(async ({ run }) => {
       const config = ${JSON.stringify(testConfig(ws))};
       const r = await run({ cmd: ['ls', '-l', '/proc/self/fd'], config, coopHome: ${JSON.stringify(home)}, stdio: 'inherit' });
       process.exit(r.code);

@@ -2,7 +2,7 @@
 // have been read to their end, so nothing written just before the exit is missing.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { run } from '../../lib/sandbox/run.js';
+import { run } from '../../lib/boxes.js';
 import { testConfig } from '../helpers/config.js';
 import { tmp } from '../helpers/tmp.js';
 

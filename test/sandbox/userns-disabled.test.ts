@@ -10,7 +10,7 @@ import { tmp } from '../helpers/tmp.js';
 
 test('user.max_user_namespaces = 0 gives a one-line explanation and the fix', () => {
   const script = `
-    import('${new URL('../../lib/sandbox/run.js', import.meta.url).href}').then(async ({ run }) => {
+    import('${new URL('../../lib/boxes.js', import.meta.url).href}').then(async ({ run }) => {
       try {
         await run({ cmd: ['true'], config: ${JSON.stringify(testConfig(tmp()))}, coopHome: ${JSON.stringify(tmp())} });
         console.log('STARTED');

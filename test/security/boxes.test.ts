@@ -7,7 +7,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createBox } from '../../lib/sandbox/box.js';
+import { createBox } from '../../lib/boxes.js';
 import { boxPaths } from '../../lib/paths.js';
 import { alive, Output, sleep, TestCoop } from '../helpers/daemon.js';
 import { trustProject } from '../helpers/trust.js';

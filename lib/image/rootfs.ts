@@ -1,12 +1,13 @@
-// Which directory a box's root comes from, for an image source of coop.toml.
+// Which directory a box's root comes from, for an image source of coop.toml: resolved here,
+// above the sandbox, which takes the result (a path, or the host's layout).
 import { realpathSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { SandboxSection } from '../config/types.js';
-import { allRecords, readRecord, recipeFor } from '../image/store.js';
-import { rootfsDir } from '../paths.js';
 import { CoopError } from '../errors.js';
-import type { RootfsSource } from './box-plan.js';
-import { scanHost } from './host-image.js';
+import { rootfsDir } from '../paths.js';
+import type { RootfsSource } from '../sandbox/box-plan.js';
+import { scanHost } from '../sandbox/host-image.js';
+import { allRecords, readRecord, recipeFor } from './store.js';
 
 export interface RootfsOptions {
   /** Directory relative `dir:` paths resolve against (the coop.toml's). */
@@ -14,7 +15,7 @@ export interface RootfsOptions {
   coopHome: string;
 }
 
-/** The rootfs for the sandbox's image; built images are looked up in the image store. */
+/** The rootfs for the sandbox's image; built images are looked up in the image store. Throws CoopError. */
 export function resolveRootfs(sandbox: Pick<SandboxSection, 'image' | 'packages' | 'setup'>, opts: RootfsOptions): RootfsSource {
   const image = sandbox.image;
   if (image === 'host') return { kind: 'host', layout: scanHost() };
@@ -39,6 +40,3 @@ export function resolveRootfs(sandbox: Pick<SandboxSection, 'image' | 'packages'
       : `image "${image}" is not built yet; run \`coop build\``,
   );
 }
-
-/** The host directory to read rootfs files from (accounts, shells). */
-export const rootfsDirOf = (r: RootfsSource) => (r.kind === 'host' ? '/' : r.path);

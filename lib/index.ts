@@ -5,7 +5,7 @@
 // '@coop/core/sandbox', '@coop/core/protocol', '@coop/core/config', '@coop/core/image'.
 import { loadConfig as loadConfig_, type ConfigOverrides as ConfigOverrides_, type LoadConfigOptions as LoadConfigOptions_, type LoadedConfig as LoadedConfig_ } from './config/load.js';
 import { isTrusted as isTrusted_, revokeTrust as revokeTrust_, trustFile as trustFile_, type Trusted as Trusted_, type TrustOptions as TrustOptions_ } from './config/trust.js';
-import type { CoopConfig as CoopConfig_ } from './config/types.js';
+import type { BoxMount as BoxMount_, CoopConfig as CoopConfig_ } from './config/types.js';
 import { buildImage as buildImage_, ensureRootfs as ensureRootfs_, type BuildOptions as BuildOptions_, type BuildResult as BuildResult_ } from './image/build.js';
 import { clean, diskUsage as diskUsage_, prune, type CleanResult as CleanResult_, type DiskUsage as DiskUsage_ } from './image/gc.js';
 import type {
@@ -16,7 +16,6 @@ import type {
 import type { LsRow as LsRow_, PtyRow as PtyRow_, StatusInfo as StatusInfo_ } from './ipc/messages.js';
 import { checkHost as checkHost_, type CheckHostOptions as CheckHostOptions_, type HostCheck as HostCheck_ } from './doctor/index.js';
 import { coopHome as coopHome_ } from './paths.js';
-import type { BoxMount as BoxMount_ } from './sandbox/box-plan.js';
 import { createBox as createBox_, run as run_ } from './boxes.js';
 import {
   isRunning as isRunning_, killBox as killBox_,
@@ -37,7 +36,7 @@ export { Client, AttachStream, type AttachEvents, type ConnectOptions } from './
  * CONFIG_UNTRUSTED) naming the file, line and key.
  *
  * @example
- *   const { config, warnings, mounts } = loadConfig({ cwd: process.cwd(), overrides: { network: 'none' } });
+ *   const { config, warnings } = loadConfig({ cwd: process.cwd(), overrides: { network: 'none' } });
  */
 export const loadConfig: typeof loadConfig_ = loadConfig_;
 
@@ -52,8 +51,9 @@ export const loadConfig: typeof loadConfig_ = loadConfig_;
 export type LoadConfigOptions = LoadConfigOptions_;
 
 /**
- * What {@link loadConfig} returns: the resolved `config`, one-line `warnings`, the `files`
- * read, the `projectFile`, the `workspace` directory and `sandbox.mounts` as `mounts`.
+ * What {@link loadConfig} returns: the resolved `config` (its `sandbox.mounts` parsed into
+ * {@link BoxMount}s), one-line `warnings`, the `files` read, the `projectFile`, the
+ * `workspace` directory.
  *
  * @example
  *   const loaded: LoadedConfig = loadConfig();
@@ -81,11 +81,13 @@ export type ConfigOverrides = ConfigOverrides_;
 export type CoopConfig = CoopConfig_;
 
 /**
- * A `sandbox.mounts` entry as data: a host path (`kind: 'path'`, `host`) or a named volume
- * (`kind: 'volume'`, `name`), its `box` path and `readonly`.
+ * A `sandbox.mounts` entry as data (what `config.sandbox.mounts` holds): a host path
+ * (`kind: 'path'`, an absolute `host`) or a named volume (`kind: 'volume'`, `name`), its
+ * `box` path and `readonly`.
  *
  * @example
  *   const m: BoxMount = { kind: 'volume', name: 'npm-cache', box: '~/.npm', readonly: false };
+ *   config.sandbox.mounts.push(m, { kind: 'path', host: '/srv/data', box: '/data', readonly: true });
  */
 export type BoxMount = BoxMount_;
 

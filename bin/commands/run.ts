@@ -1,7 +1,6 @@
 // coop run [--image X] [--network M] [--allow DOMAIN]... [-w DIR] [--] CMD...
 import { constants } from 'node:os';
 import { loadConfig } from '../../lib/config/load.js';
-import { parseMountEntry } from '../../lib/config/mounts.js';
 import { native } from '../../lib/native.js';
 import { withCaCerts } from '../../lib/sandbox/ca-certs.js';
 import { run } from '../../lib/boxes.js';
@@ -26,8 +25,7 @@ export const runCommand: Handler = async (args, ctx: CliContext) => {
   for (const w of loaded.warnings) printWarning(ctx, w);
   await prepareImage(loaded, args, ctx);
   const config = withCaCerts(loaded.config);
-  const mounts = config.sandbox.mounts.map((m) => parseMountEntry(m, loaded.workspace));
-  const base = { cmd: args.rest, config, mounts, env: ctx.env };
+  const base = { cmd: args.rest, config, env: ctx.env };
 
   // On a terminal the command gets a terminal inside the box (never the user's own).
   const terminal = native().isatty(0) && native().isatty(1);

@@ -5,10 +5,8 @@
 // home directory counts as missing.
 import { accessSync, constants, statSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import { parseMountEntry } from '../config/mounts.js';
 import type { CoopConfig } from '../config/types.js';
 import { coopHome as defaultHome, volumesDir } from '../paths.js';
-import type { BoxMount } from '../sandbox/box-plan.js';
 import { DEFAULT_PATH, homeOf } from '../sandbox/env.js';
 import { HOST_SHARED } from '../sandbox/host-image.js';
 import { walkBoxPath } from '../sandbox/in-root.js';
@@ -33,13 +31,7 @@ export class BoxView {
     const home = homeOf(config.sandbox.user);
     const expand = (p: string) => posix.normalize(p === '~' ? home : p.startsWith('~/') ? posix.join(home, p.slice(2)) : p).replace(/(.)\/+$/, '$1');
     const binds: [string, string][] = [[expand(config.workspace.path), config.workspace.mount]];
-    for (const entry of config.sandbox.mounts) {
-      let m: BoxMount;
-      try {
-        m = parseMountEntry(entry, config.workspace.mount);
-      } catch {
-        continue;
-      }
+    for (const m of config.sandbox.mounts) {
       binds.push([expand(m.box), m.kind === 'path' ? m.host : join(volumesDir(coopHome), m.name)]);
     }
     return new BoxView(rootfs, binds, binds[0]![0]);

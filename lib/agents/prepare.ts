@@ -40,7 +40,7 @@ function covered(config: CoopConfig, boxDir: string): boolean {
   const home = homeOf(config.sandbox.user);
   const expand = (p: string) => (p === '~' ? home : p.startsWith('~/') ? posix.join(home, p.slice(2)) : p);
   const targets = [
-    ...config.sandbox.mounts.map((m) => expand(m.split(':')[1] ?? '')),
+    ...config.sandbox.mounts.map((m) => expand(m.box)),
     ...config.session.persist.map((p) => posix.join(home, p)),
   ];
   return targets.some((t) => t && (inside(boxDir, t) || inside(t, boxDir)));
@@ -64,11 +64,10 @@ function applyPreset(config: CoopConfig, preset: AgentPreset, env: NodeJS.Proces
 
 /** Binds a host directory read-only at the same path in the box. */
 function bindSame(config: CoopConfig, dir: string, hostHome: string, what: string, notes: string[]): void {
-  if (dir.includes(':')) throw new CoopError('CONFIG_INVALID', `${what}: its directory ${dir} has a ":" in its path; mount it yourself (sandbox.mounts) under another path`);
   if (dir === '/' || inside(hostHome, dir) || dirname(dir) === '/') {
     throw new CoopError('CONFIG_INVALID', `${what} is installed directly in ${dir}, which coop will not bind into a box whole; install it in a directory of its own (e.g. npm install -g --prefix ~/.local/agents …), or mount its directory yourself (sandbox.mounts)`);
   }
-  config.sandbox.mounts.push(`${dir}:${dir}:ro`);
+  config.sandbox.mounts.push({ kind: 'path', host: dir, box: dir, readonly: true });
   notes.push(`${what}: ${dir} bound read-only`);
 }
 

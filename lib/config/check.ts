@@ -1,12 +1,13 @@
 // Checking that a value received from elsewhere (an IPC client) has the shape of a
 // resolved CoopConfig. Only own properties count; messages name the field.
+import { checkMount } from './mounts.js';
 import { SIZE } from './schema.js';
 import type { CoopConfig } from './types.js';
 
-type Kind = 'string' | 'strings' | 'boolean' | 'count' | 'agent' | 'packages' | 'env' | 'mode' | 'seccomp' | 'size' | 'size?';
+type Kind = 'string' | 'strings' | 'mounts' | 'boolean' | 'count' | 'agent' | 'packages' | 'env' | 'mode' | 'seccomp' | 'size' | 'size?';
 
 const SHAPE: Record<string, Record<string, Kind>> = {
-  sandbox: { image: 'string', agent: 'agent', args: 'strings', shell: 'string', user: 'string', hostname: 'string', setup: 'strings', packages: 'packages', mounts: 'strings',
+  sandbox: { image: 'string', agent: 'agent', args: 'strings', shell: 'string', user: 'string', hostname: 'string', setup: 'strings', packages: 'packages', mounts: 'mounts',
     seccomp: 'seccomp', tmpfs_size: 'size', memory: 'size?', pids: 'count', ca_certs: 'string' },
   workspace: { mount: 'string', path: 'string' },
   network: { mode: 'mode', ports: 'strings', allow: 'strings', dns: 'strings', hosts: 'strings' },
@@ -26,6 +27,16 @@ function check(kind: Kind, v: unknown): string | null {
       return typeof v === 'string' ? null : 'a string';
     case 'strings':
       return strings(v) ? null : 'an array of strings';
+    case 'mounts':
+      if (!Array.isArray(v)) return 'a list of mounts';
+      for (const [i, m] of v.entries()) {
+        try {
+          checkMount(m);
+        } catch (e) {
+          return `a list of mounts (item ${i + 1}: ${(e as Error).message})`;
+        }
+      }
+      return null;
     case 'boolean':
       return typeof v === 'boolean' ? null : 'a boolean';
     case 'count':
@@ -58,7 +69,7 @@ export function checkConfigShape(v: unknown, at = 'config'): CoopConfig {
       const value = own(s, key);
       const problem = check(kind, value);
       if (problem) throw new Error(`${at}.${section}.${key}: expected ${problem}`);
-      copy[key] = value;
+      copy[key] = kind === 'mounts' ? (value as unknown[]).map(checkMount) : value;
     }
     out[section] = copy;
   }

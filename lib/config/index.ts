@@ -6,7 +6,7 @@ export { trustStorePath } from './trust-store.js';
 export { wideningKeys, formatWidening, type Widening } from './widen.js';
 export { readOwnFile, type OwnFile, type OwnRead } from './owner.js';
 export { defaultConfig } from './defaults.js';
-export { parseMountEntry, formatMount, configMounts } from './mounts.js';
+export { parseMountEntry, formatMount, checkMount, configMounts } from './mounts.js';
 export { parseSequence } from './sequence.js';
 export { splitWords } from './words.js';
 export { initConfig, TEMPLATE } from './template.js';

@@ -7,13 +7,11 @@ import { ConfigError, formatLocated } from './errors.js';
 import { expandValue } from './expand.js';
 import { layerFromObject, layerFromText, type Layer } from './layer.js';
 import { mergeLayers } from './merge.js';
-import { configMounts } from './mounts.js';
 import { ownFix, readOwnFile } from './owner.js';
 import { PACKAGE_MANAGERS } from './schema.js';
 import { requireTrust, trustCommand } from './trust.js';
 import { trustStorePath } from './trust-store.js';
-import type { CoopConfig, NetworkMode } from './types.js';
-import type { BoxMount } from '../sandbox/box-plan.js';
+import type { BoxMount, CoopConfig, NetworkMode } from './types.js';
 
 /** Settings from command-line flags: the last layer. */
 export interface ConfigOverrides {
@@ -62,7 +60,7 @@ export interface LoadedConfig {
   projectFile: string | null;
   /** The workspace directory (= config.workspace.mount). */
   workspace: string;
-  /** `sandbox.mounts` as typed data (what run() and createBox() mount for this config). */
+  /** @deprecated `config.sandbox.mounts` (the same list): the configuration carries its mounts as data. */
   mounts: BoxMount[];
 }
 
@@ -161,7 +159,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): LoadedConfig {
   }
   return {
     config, warnings, files: layers.filter((l) => l.source !== 'command line').map((l) => l.source), projectFile: project.file,
-    workspace: config.workspace.mount, mounts: configMounts(config),
+    workspace: config.workspace.mount, mounts: config.sandbox.mounts,
   };
 }
 

@@ -3,7 +3,7 @@
 // Error whose message is the problem (the caller adds file, line and key).
 import { isAbsolute, resolve } from 'node:path';
 import { formatImageSource, parseImageSource } from '../image/source.js';
-import { formatMount, parseMountEntry } from './mounts.js';
+import { parseMountEntry } from './mounts.js';
 import { parseAllowEntry, parseDnsServer, parseHostEntry, parsePort } from './network.js';
 import { parseSequence } from './sequence.js';
 import { splitWords } from './words.js';
@@ -37,7 +37,8 @@ function str(check?: (s: string, ctx: FieldContext) => string | void): FieldChec
   };
 }
 
-function strArray(check?: (s: string, ctx: FieldContext) => string | void): FieldCheck {
+/** An array of strings; `check` returns an item's normalised value (or nothing: the string as it is). */
+function strArray(check?: (s: string, ctx: FieldContext) => unknown): FieldCheck {
   return (v, ctx) => {
     if (!Array.isArray(v)) throw expected('an array of strings', v);
     return v.map((item, i) => {
@@ -137,7 +138,7 @@ export const SCHEMA: Record<string, Record<string, FieldCheck>> = {
     }),
     setup: strArray(),
     packages,
-    mounts: strArray((s, ctx) => formatMount(parseMountEntry(s, ctx.baseDir, ctx.home))),
+    mounts: strArray((s, ctx) => parseMountEntry(s, ctx.baseDir, ctx.home)),
     seccomp: oneOf(['default', 'off']),
     tmpfs_size: str((s) => {
       if (!SIZE.test(s)) throw new Error(`"${s}" is not a size such as "512m" or "2g"`);

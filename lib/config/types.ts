@@ -3,6 +3,15 @@
 
 export type NetworkMode = 'host' | 'none' | 'private';
 
+/**
+ * A `sandbox.mounts` entry as data (SPEC §4.5), parsed once when the configuration is
+ * loaded: a host path (absolute) or a named volume ($COOP_HOME/volumes/NAME), mounted at
+ * `box` (absolute, or starting with ~ for the in-box home).
+ */
+export type BoxMount =
+  | { kind: 'path'; host: string; box: string; readonly: boolean }
+  | { kind: 'volume'; name: string; box: string; readonly: boolean };
+
 export interface SandboxSection {
   /** Image source (SPEC §3): "host", "dir:PATH", a registry reference, "oci-archive:FILE", ... */
   image: string;
@@ -20,8 +29,8 @@ export interface SandboxSection {
   setup: string[];
   /** Packages per manager (apt, apk, dnf, pacman, npm, pip). */
   packages: Record<string, string[]>;
-  /** Mount entries "host:box[:ro]" or "volume:box"; host sides already absolute (see MountSpec). */
-  mounts: string[];
+  /** Path mounts and named volumes, from the entries "HOST:BOX[:ro]" and "VOLUME:BOX[:ro]". */
+  mounts: BoxMount[];
   /** "default": coop's seccomp filter for every process of the box; "off": none. */
   seccomp: 'default' | 'off';
   /** Size limit of each tmpfs of a box (/tmp, /dev/shm, a one-shot box's writable layer), e.g. "1g". */

@@ -10,8 +10,8 @@ import { parseImageSource } from '../image/source.js';
 import { localRangeKind } from '../network/addresses.js';
 import { expandValue } from './expand.js';
 import type { Layer } from './layer.js';
-import { parseMountEntry } from './mounts.js';
 import { parseAllowEntry, parseDnsServer, parsePort } from './network.js';
+import type { BoxMount } from './types.js';
 
 export interface Widening {
   /** Dotted key, e.g. "sandbox.mounts" or "env.TOKEN". */
@@ -60,8 +60,8 @@ export function wideningKeys(layer: Layer, workspace: string, home: string): Wid
       add('sandbox.image', `reads ${src.kind}:${shown(src.path)}, outside the workspace`);
     }
   }
-  for (const entry of (sandbox.mounts as string[] | undefined) ?? []) {
-    const m = parseMountEntry(entry, fileDir, home);
+  // (parsed when the layer was read: host sides resolved against this file's directory and `home`)
+  for (const m of (sandbox.mounts as BoxMount[] | undefined) ?? []) {
     if (m.kind === 'volume') add('sandbox.mounts', `uses the named volume "${m.name}" (kept on the host, shared by boxes)`);
     else if (!isInside(m.host, workspace)) add('sandbox.mounts', `mounts ${shown(m.host)} at ${m.box}, outside the workspace`);
   }

@@ -1,17 +1,16 @@
 // A box: one box and its PTYs — 0 the agent, 1.. shells (SPEC §7).
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { posix, relative } from 'node:path';
 import { createBox } from '../boxes.js';
-import { redactConfig } from '../config/load.js';
-import { parseMountEntry } from '../config/mounts.js';
 import { parseSequence } from '../config/sequence.js';
 import type { CoopConfig } from '../config/types.js';
 import { CoopError } from '../errors.js';
 import { PLAIN_READY, type LsRow } from '../ipc/messages.js';
 import type { StreamSide } from '../ipc/server.js';
-import { adoptBox, isRunning, killBox, readBoxRecord, type Box } from '../sandbox/box.js';
-import { boxEnv } from '../sandbox/env.js';
 import { boxPaths } from '../paths.js';
+import { adoptBox, isRunning, killBox, readBoxRecord, type Box } from '../sandbox/box.js';
+import { readConfigRecord, writeConfigRecord, type ConfigRecord } from '../sandbox/config-record.js';
+import { boxEnv } from '../sandbox/env.js';
 import { PtyClient, type ClientKind } from './client.js';
 import { LineFollower } from './follow.js';
 import { BoxPty } from './pty.js';
@@ -27,12 +26,6 @@ export interface AttachOptions {
   rows: number;
   /** Replay only the last N lines of the scrollback (logs -f -n N). */
   replayLines?: number;
-}
-
-/** What is kept in the box's served record (BoxPaths.served): the configuration without [env] values. */
-interface ServedBoxRecord {
-  config: CoopConfig;
-  term: string;
 }
 
 const agentArgv = (c: CoopConfig) => [...(c.sandbox.agent ?? []), ...c.sandbox.args];
@@ -84,8 +77,7 @@ export class ServedBox {
   }
 
   private saveRecord(): void {
-    const record: ServedBoxRecord = { config: redactConfig(this.config), term: this.term };
-    writeFileSync(this.box.paths.served, JSON.stringify(record, null, 2) + '\n', { mode: 0o600 });
+    writeConfigRecord(this.box.paths, this.config, this.term);
   }
 
   get name(): string {
@@ -98,9 +90,8 @@ export class ServedBox {
   }): Promise<ServedBox> {
     const agent = agentArgv(opts.config);
     if (!opts.config.sandbox.agent) throw new CoopError('CONFIG_INVALID', 'no agent configured (sandbox.agent)');
-    const mounts = opts.config.sandbox.mounts.map((m) => parseMountEntry(m, opts.config.workspace.mount));
     const box = await createBox({
-      config: opts.config, name: opts.name, mounts, coopHome: opts.coopHome, callerEnv: { TERM: opts.term }, graceMs: opts.graceMs,
+      config: opts.config, name: opts.name, coopHome: opts.coopHome, callerEnv: { TERM: opts.term }, graceMs: opts.graceMs,
     });
     const s = new ServedBox(box, opts.config, opts.term);
     if (opts.log) s.log = opts.log;
@@ -120,12 +111,11 @@ export class ServedBox {
     const rec = readBoxRecord(paths);
     const box = rec && adoptBox(rec);
     if (!box) throw new CoopError('SANDBOX_FAILED', `box ${name}: its record ${paths.record} is unusable or its init is gone`);
-    let saved: ServedBoxRecord;
+    let saved: ConfigRecord;
     try {
-      saved = JSON.parse(readFileSync(paths.served, 'utf8')) as ServedBoxRecord;
-      if (!saved.config?.sandbox || typeof saved.term !== 'string') throw new Error('incomplete');
-    } catch {
-      throw new CoopError('SANDBOX_FAILED', `its configuration record ${paths.served} is unreadable`);
+      saved = readConfigRecord(paths);
+    } catch (e) {
+      throw new CoopError('SANDBOX_FAILED', (e as Error).message);
     }
     const s = new ServedBox(box, saved.config, saved.term);
     if (log) s.log = log;

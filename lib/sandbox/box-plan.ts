@@ -7,7 +7,7 @@
 //   boxes      the layers under the box's directory on disk (lib/paths.ts), kept until
 //              `coop kill`.
 import { posix } from 'node:path';
-import type { NetworkMode } from '../config/types.js';
+import type { BoxMount, NetworkMode } from '../config/types.js';
 import { layerDirs, stageDir, volumesDir, type BoxPaths, type LayerPaths } from '../paths.js';
 import { boxEnv, homeOf } from './env.js';
 import { APT_ONE_ID, groupFor, hostsFor, passwdFor } from './etc-files.js';
@@ -25,10 +25,7 @@ export type RootfsSource = { kind: 'host'; layout: HostLayout } | { kind: 'dir';
 /** The host directory to read rootfs files from (accounts, shells). */
 export const rootfsDirOf = (r: RootfsSource) => (r.kind === 'host' ? '/' : r.path);
 
-/** A parsed `sandbox.mounts` entry (host paths absolute; box paths may start with ~). */
-export type BoxMount =
-  | { kind: 'path'; host: string; box: string; readonly: boolean }
-  | { kind: 'volume'; name: string; box: string; readonly: boolean };
+export type { BoxMount };
 
 export interface BoxSpec {
   name: string;

@@ -2,12 +2,11 @@
 // ranges, the rootfs's accounts, canonical paths) before planning.
 import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import type { CoopConfig } from '../config/types.js';
-import { configMounts } from '../config/mounts.js';
+import type { BoxMount, CoopConfig } from '../config/types.js';
 import { canonicalPath } from '../config/widen.js';
 import { CoopError } from '../errors.js';
 import { coopHome as defaultHome, boxPaths } from '../paths.js';
-import { rootfsDirOf, type BoxMount, type BoxSpec, type RootfsSource } from './box-plan.js';
+import { rootfsDirOf, type BoxSpec, type RootfsSource } from './box-plan.js';
 import { baseAccounts, resolveShell } from './etc-files.js';
 import { currentUser, idMappingFor } from './idmap.js';
 import { isPlainDirInRoot, isExecutableInRoot } from './in-root.js';
@@ -116,7 +115,7 @@ export function boxSpecFor(req: BoxRequest): BoxSpec {
     throw new CoopError('BAD_ARGUMENTS', "the sandbox's run() and createBox() take a resolved `rootfs`: resolve it with resolveRootfs() of '@coop/core/image', or use run() and createBox() of '@coop/core'");
   }
   const rootDir = rootfsDirOf(rootfs);
-  const mounts = canonicalMounts(req.mounts ?? configMounts(config));
+  const mounts = canonicalMounts(req.mounts ?? config.sandbox.mounts);
   const user = currentUser();
   const env = req.callerEnv ?? process.env;
   const paths = boxPaths(home, name);

@@ -41,8 +41,7 @@ export function withCaCerts(input: CoopConfig): CoopConfig {
   const file = caBundleFile(input.sandbox.ca_certs);
   if (!file) return input;
   const config = structuredClone(input);
-  if (file.includes(':')) throw new CoopError('CONFIG_INVALID', `sandbox.ca_certs: ${file} has a ":" in its path; copy it elsewhere`);
-  config.sandbox.mounts.push(`${file}:${BOX_CA_BUNDLE}:ro`);
+  config.sandbox.mounts.push({ kind: 'path', host: file, box: BOX_CA_BUNDLE, readonly: true });
   config.env = { ...caVariables(BOX_CA_BUNDLE), ...config.env };
   return config;
 }

@@ -14,10 +14,7 @@ export interface RunOptions {
   cmd: string[];
   /** Resolved configuration (lib/config's loadConfig). */
   config: CoopConfig;
-  /**
-   * @deprecated The box mounts `config.sandbox.mounts`; this list replaces them when given
-   * (loadConfig's `mounts` is that list as data).
-   */
+  /** @deprecated The box mounts `config.sandbox.mounts`; this list replaces them when given. */
   mounts?: BoxMount[];
   /** Working directory inside the box; default the workspace path. */
   cwd?: string;

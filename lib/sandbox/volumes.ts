@@ -1,35 +1,26 @@
 // Named volumes ($COOP_HOME/volumes/NAME, SPEC §4.5): which running boxes use one, and
 // removing one no running box uses.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseMountEntry } from '../config/mounts.js';
-import type { CoopConfig } from '../config/types.js';
-import { runningBoxes } from './discover.js';
+import { VOLUME_NAME } from '../config/mounts.js';
 import { CoopError } from '../errors.js';
 import { boxPaths, volumesDir } from '../paths.js';
+import { readConfigRecord } from './config-record.js';
+import { runningBoxes } from './discover.js';
 import { currentUser, idMappingFor } from './idmap.js';
 import { removeBoxDir } from './remove.js';
-
-const VOLUME_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
 /** Volume name -> names of running boxes that mount it. */
 export function volumeUsers(coopHome: string): Map<string, string[]> {
   const users = new Map<string, string[]>();
   for (const box of runningBoxes(coopHome)) {
-    let config: CoopConfig;
+    let mounts;
     try {
-      config = (JSON.parse(readFileSync(boxPaths(coopHome, box.name).served, 'utf8')) as { config: CoopConfig }).config;
+      mounts = readConfigRecord(boxPaths(coopHome, box.name)).config.sandbox.mounts;
     } catch {
-      continue;
+      continue; // (a box of the library, not the daemon's: it has no record)
     }
-    for (const entry of config.sandbox.mounts) {
-      try {
-        const m = parseMountEntry(entry, config.workspace.mount);
-        if (m.kind === 'volume') users.set(m.name, [...(users.get(m.name) ?? []), box.name]);
-      } catch {
-        // validated when the box was made
-      }
-    }
+    for (const m of mounts) if (m.kind === 'volume') users.set(m.name, [...(users.get(m.name) ?? []), box.name]);
   }
   return users;
 }

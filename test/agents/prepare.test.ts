@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { prepareAgent } from '../../lib/agents/prepare.js';
+import type { BoxMount } from '../../lib/config/types.js';
 import { CoopError } from '../../lib/errors.js';
 import { testConfig } from '../helpers/config.js';
 import { tmp } from '../helpers/tmp.js';
@@ -38,26 +39,29 @@ mkdirSync(join(root, 'codex', 'bin'));
 symlinkSync(codexJs, join(root, 'codex', 'bin', 'codex'));
 const fakenode = executable(join(root, 'node-v1', 'bin', 'fakenode'), '#!/bin/sh\n');
 
-const prepare = (agent: string[], env: NodeJS.ProcessEnv, mounts: string[] = []) =>
+/** A directory bound read-only at the same path. */
+const ro = (dir: string): BoxMount => ({ kind: 'path', host: dir, box: dir, readonly: true });
+
+const prepare = (agent: string[], env: NodeJS.ProcessEnv, mounts: BoxMount[] = []) =>
   prepareAgent(testConfig(ws, { sandbox: { agent, mounts } }), { env, rootfs: null, coopHome: join(root, 'coop-home'), hostHome: home }).config;
 
 test('claude from an npm prefix: its package bound read-only at the same path, state per box, keys passed when set', () => {
   const c = prepare(['claude', '--verbose'], { PATH: `${join(root, 'prefix', 'bin')}:/usr/bin`, ANTHROPIC_API_KEY: 'sk-test' });
   assert.equal(c.sandbox.agent, [real, '--verbose']);
-  assert.equal(c.sandbox.mounts, [`${pkg}:${pkg}:ro`]);
+  assert.equal(c.sandbox.mounts, [ro(pkg)]);
   assert.equal(c.session.persist, ['.claude']);
   assert.equal(c.env, { ANTHROPIC_API_KEY: 'sk-test', CLAUDE_CONFIG_DIR: '/home/coop/.claude' });
 });
 
 test('a named volume on the state directory replaces the per-box one (sharing is opt-in)', () => {
-  const c = prepare(['claude'], { PATH: join(root, 'prefix', 'bin') }, ['claude-state:~/.claude']);
+  const c = prepare(['claude'], { PATH: join(root, 'prefix', 'bin') }, [{ kind: 'volume', name: 'claude-state', box: '~/.claude', readonly: false }]);
   assert.equal(c.session.persist, []);
 });
 
 test('a script whose interpreter the box lacks: the interpreter comes along and is put on PATH', () => {
   const c = prepare(['codex'], { PATH: `${join(root, 'codex', 'bin')}:${join(root, 'node-v1', 'bin')}`, OPENAI_API_KEY: 'k' });
   assert.equal(c.sandbox.agent, [fakenode, codexJs]);
-  assert.equal(c.sandbox.mounts, [`${codexPkg}:${codexPkg}:ro`, `${join(root, 'node-v1', 'bin')}:${join(root, 'node-v1', 'bin')}:ro`]);
+  assert.equal(c.sandbox.mounts, [ro(codexPkg), ro(join(root, 'node-v1', 'bin'))]);
   assert.match(c.env.PATH!, new RegExp(`^${join(root, 'node-v1', 'bin')}:/usr/local/sbin:`));
   assert.is(c.env.OPENAI_API_KEY, 'k');
 });

@@ -3,7 +3,9 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ConfigError, initConfig, loadConfig, parseMountEntry, redactConfig, TEMPLATE } from '../../lib/config/index.js';
+import { checkConfigShape } from '../../lib/config/check.js';
+import { ConfigError, defaultConfig, initConfig, loadConfig, parseMountEntry, redactConfig, TEMPLATE } from '../../lib/config/index.js';
+import { mountsFromRecord } from '../../lib/config/mounts.js';
 import { CoopError } from '../../lib/errors.js';
 import { tmp } from '../helpers/tmp.js';
 
@@ -44,7 +46,7 @@ test('env merges key by key; lists are appended; packages per manager', () => {
   const { config } = loadConfig({ cwd: ws, globalPath: g, env: {} });
   assert.equal(config.env, { A: 'global', B: 'project', C: 'project' });
   assert.equal(config.sandbox.setup, ['g1', 'p1', 'p2']);
-  assert.equal(config.sandbox.mounts, ['vol:/v']);
+  assert.equal(config.sandbox.mounts, [{ kind: 'volume', name: 'vol', box: '/v', readonly: false }]);
   assert.equal(config.sandbox.packages, { apt: ['git', 'curl'], npm: ['n'] });
   assert.equal(config.input_filter.block_sequences, ['x', 'y']);
 });
@@ -62,7 +64,11 @@ test('relative paths resolve against the file that declared them', () => {
   const home = '/home/someone';
   const { config, workspace } = loadConfig({ cwd: ws, globalPath: g, env: {}, home, trust: false });
   assert.is(config.sandbox.image, `dir:${join(ws, 'rootfs')}`);
-  assert.equal(config.sandbox.mounts, [`${join(g, '..', 'gdata')}:/g`, `${join(ws, 'data')}:/d:ro`, `${home}/.gitconfig:~/.gitconfig`]);
+  assert.equal(config.sandbox.mounts, [
+    { kind: 'path', host: join(g, '..', 'gdata'), box: '/g', readonly: false },
+    { kind: 'path', host: join(ws, 'data'), box: '/d', readonly: true },
+    { kind: 'path', host: `${home}/.gitconfig`, box: '~/.gitconfig', readonly: false },
+  ]);
   assert.is(workspace, join(ws, 'src'));
 });
 
@@ -109,6 +115,32 @@ test('mount entries: paths, volumes, read-only', () => {
   assert.equal(parseMountEntry('./a:~/b:ro', '/base'), { kind: 'path', host: '/base/a', box: '~/b', readonly: true });
   assert.equal(parseMountEntry('~:~/host', '/base', '/h'), { kind: 'path', host: '/h', box: '~/host', readonly: false });
   assert.equal(parseMountEntry('claude-config:~/.claude', '/base'), { kind: 'volume', name: 'claude-config', box: '~/.claude', readonly: false });
+});
+
+test('mounts as data from elsewhere: a client\'s checked field by field, a record\'s strings converted', () => {
+  const config = defaultConfig('/ws');
+  config.sandbox.mounts = [{ kind: 'path', host: '/srv/data', box: '/data', readonly: true }];
+  const sent = structuredClone(config) as unknown as { sandbox: { mounts: unknown[] } };
+  (sent.sandbox.mounts[0] as Record<string, unknown>).extra = 'dropped';
+  assert.equal(checkConfigShape(sent).sandbox.mounts, config.sandbox.mounts);
+  for (const [bad, why] of [
+    ['/srv/data:/data', 'expected a map'],
+    [{ kind: 'path', host: 'relative', box: '/d', readonly: false }, '"host": expected an absolute path'],
+    [{ kind: 'volume', name: '../x', box: '/d', readonly: false }, '"name": expected a volume name'],
+    [{ kind: 'path', host: '/a', box: 'd', readonly: false }, '"box": expected a path'],
+    [{ kind: 'path', host: '/a', box: '/d' }, '"readonly": expected true or false'],
+    [{ kind: 'device', box: '/d', readonly: false }, '"kind": expected "path" or "volume"'],
+  ] as const) {
+    sent.sandbox.mounts = [bad];
+    assert.throws(() => checkConfigShape(sent), (e: Error) => e.message.startsWith(`config.sandbox.mounts: expected a list of mounts (item 1: ${why}`), JSON.stringify(bad));
+  }
+  // session.json of earlier versions: strings, host sides already absolute.
+  assert.equal(mountsFromRecord(['/srv/data:/data:ro', 'cache:~/.cache', { kind: 'volume', name: 'v', box: '/v', readonly: false }], '/ws'), [
+    { kind: 'path', host: '/srv/data', box: '/data', readonly: true },
+    { kind: 'volume', name: 'cache', box: '~/.cache', readonly: false },
+    { kind: 'volume', name: 'v', box: '/v', readonly: false },
+  ]);
+  assert.throws(() => mountsFromRecord(['nonsense'], '/ws'), /sandbox\.mounts: item 1: "nonsense" is not "HOST:BOX"/);
 });
 
 test('coop init writes a template that loads, and refuses to overwrite without force', () => {

@@ -1,5 +1,6 @@
-// `sandbox.mounts` reach the box from the loaded configuration alone: the README's
-// `run({ cmd, config })` and `createBox({ config, name })` mount them.
+// `sandbox.mounts` reach the box from the loaded configuration alone (parsed once, typed data
+// in `config.sandbox.mounts`): the README's `run({ cmd, config })` and
+// `createBox({ config, name })` mount them.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -20,11 +21,12 @@ writeFileSync(join(ws, 'coop.toml'), `[sandbox]\nmounts = ["${data}:/data:ro", "
 trustProject(ws);
 const loaded = loadConfig({ cwd: ws, env: { ...trustEnv, HOME: process.env.HOME }, globalPath: null });
 
-test('loadConfig gives the mounts as data', () => {
-  assert.equal(loaded.mounts, [
+test('loadConfig gives the mounts as data, in the configuration', () => {
+  assert.equal(loaded.config.sandbox.mounts, [
     { kind: 'path', host: data, box: '/data', readonly: true },
     { kind: 'path', host: join(ws, 'sub'), box: '/opt/sub', readonly: false },
   ]);
+  assert.is(loaded.mounts, loaded.config.sandbox.mounts); // (deprecated: the same list)
 });
 
 test('run({ cmd, config }) mounts sandbox.mounts', async () => {

@@ -80,7 +80,7 @@ test('the agent over a coop-pty channel: output, filtered input, counted as a tu
 test("the gateway refuses a tunnel peer's shutdown, foreign mounts, unfiltered attach and tunnels of its own", async () => {
   assert.is((await control.request({ cmd: 'shutdown' })).error, 'FORBIDDEN');
   const config = t.config();
-  config.sandbox.mounts = ['/:/host'];
+  config.sandbox.mounts = [{ kind: 'path', host: '/', box: '/host', readonly: false }];
   assert.is((await control.request({ cmd: 'create', workspace: t.workspace, config })).error, 'FORBIDDEN');
   assert.is((await control.request({ cmd: 'tunnel', stun: [] })).error, 'FORBIDDEN');
   assert.is((await control.request({ cmd: 'kill', all: true })).error, 'FORBIDDEN');

@@ -46,7 +46,7 @@ test('a tunnel peer is refused shutdown, serve, status, restart, kill --all, con
   await refused({ cmd: 'status' }, /may not read/);
   await refused({ cmd: 'kill', all: true }, /one box at a time/);
   const config = t.config();
-  config.sandbox.mounts = ['/etc:/host-etc'];
+  config.sandbox.mounts = [{ kind: 'path', host: '/etc', box: '/host-etc', readonly: false }];
   await refused({ cmd: 'create', workspace: t.workspace, config }, /cannot send a box configuration/);
   await refused({ cmd: 'restart', box: 'x', pty: 0, config: t.config() }, /may not restart/);
   await refused({ cmd: 'create', workspace: 'relative/dir' }, /absolute path/);

@@ -76,7 +76,7 @@ test("the gateway refuses a web peer's shutdown, foreign mounts and filter-off a
   const shut = await p.request({ cmd: 'shutdown' });
   assert.is(shut.error, 'FORBIDDEN');
   const config = t.config();
-  config.sandbox.mounts = ['/:/host'];
+  config.sandbox.mounts = [{ kind: 'path', host: '/', box: '/host', readonly: false }];
   const create = await p.request({ cmd: 'create', workspace: t.workspace, config });
   assert.is(create.error, 'FORBIDDEN');
   assert.match(String(create.message), /web clients cannot send a box configuration/);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createBox } from '../../lib/boxes.js';
-import { boxPaths } from '../../lib/paths.js';
+import { boxPaths, layerPaths } from '../../lib/paths.js';
 import { alive, Output, sleep, TestCoop } from '../helpers/daemon.js';
 import { trustProject } from '../helpers/trust.js';
 
@@ -47,7 +47,7 @@ function keptData(t: TestCoop, name: string): void {
 
 const layersGone = (t: TestCoop, name: string) => {
   const p = boxPaths(t.home, name);
-  for (const dir of [p.root, p.upper, p.work, p.record]) assert.not.ok(existsSync(dir), `${dir} is left`);
+  for (const dir of layerPaths(p)) assert.not.ok(existsSync(dir), `${dir} is left`);
 };
 
 async function waitFor(cond: () => boolean | Promise<boolean>, what: string): Promise<void> {
@@ -119,6 +119,35 @@ test('a garbled box.json: the box is still listed (damaged) and killable, and a 
   layersGone(t, name);
   keptData(t, name);
   assert.equal(JSON.parse((await t.cli(['ls', '--json'])).stdout), []);
+});
+
+test('records of earlier versions (mounts as strings) are read; a kill takes the box\'s records, never persist or the name', async () => {
+  const t = fresh(TOML);
+  const name = await t.create();
+  await precious(t, name);
+  const p = boxPaths(t.home, name);
+  assert.is((await t.cli(['system', 'shutdown'])).code, 0); // boxes keep running
+  const rec = JSON.parse(readFileSync(p.served, 'utf8')) as { config: { sandbox: { mounts: unknown[] } } };
+  assert.equal(rec.config.sandbox.mounts, [{ kind: 'volume', name: 'keepvol', box: '/srv/vol', readonly: false }]);
+  rec.config.sandbox.mounts = ['keepvol:/srv/vol']; // as versions before typed mounts wrote it
+  writeFileSync(p.served, JSON.stringify(rec));
+  writeFileSync(p.agentStopped, ''); // (a crash loop's mark, which must not outlive the box)
+  // A new daemon takes the box over; the volume counts as in use.
+  const ls = await t.cli(['ls', '--json']);
+  assert.is(ls.code, 0, ls.stderr);
+  assert.is((JSON.parse(ls.stdout) as { state: string }[])[0]!.state, 'running');
+  const vols = JSON.parse((await t.cli(['system', 'volumes', '--json'])).stdout) as { name: string; boxes: string[] }[];
+  assert.equal(vols.map((v) => [v.name, v.boxes]), [['keepvol', [name]]]);
+  const rm = await t.cli(['system', 'volume-rm', 'keepvol']);
+  assert.is(rm.code, 2);
+  assert.match(rm.stderr, new RegExp(`volume keepvol is in use by ${name}; kill that box first`));
+  assert.match(await inBox(t, name, 'cat /srv/vol/data'), /volume-data/);
+  const k = await t.cli(['kill', name]);
+  assert.is(k.code, 0, k.stderr);
+  layersGone(t, name);
+  for (const f of [p.served, p.agentStopped, p.networkLog]) assert.not.ok(existsSync(f), `${f} is left`);
+  keptData(t, name);
+  assert.is(readFileSync(p.owner, 'utf8'), `${t.workspace}\n`); // the name stays with its workspace
 });
 
 test('kill -9 of a box\'s init: the box is cleaned up and leaves ls; shell and attach say it is gone', async () => {

@@ -39,9 +39,17 @@ export function workspace(agent = 'sh'): string {
 export const cli = (args: string[], ws: string, env: BenchEnv): string =>
   execFileSync(process.execPath, [coop, ...args], { cwd: ws, env, encoding: 'utf8' });
 
-/** What the shell runs to write `n` bytes to its terminal, then BLAST_DONE (which its echo does not show). */
-export const blastCmd = (n: number) => `head -c ${n} /dev/zero | tr '\\0' '\\170'; echo; echo BLAST-$((40+2))-DONE`;
-export const BLAST_DONE = 'BLAST-42-DONE';
+let blasts = 0;
+
+/**
+ * What the shell runs to write `n` bytes to its terminal (`cmd`), and the marker it prints when
+ * done (`done`: not in the command's echo, and new each time — a replay of the scrollback after
+ * `lagged` holds the markers of earlier runs).
+ */
+export function blast(n: number): { cmd: string; done: string } {
+  const id = ++blasts;
+  return { cmd: `head -c ${n} /dev/zero | tr '\\0' '\\170'; echo; echo BLAST-$((40+2))-${id}-DONE`, done: `BLAST-42-${id}-DONE` };
+}
 
 export interface ServedBox {
   ws: string;

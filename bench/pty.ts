@@ -9,7 +9,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Client } from '../lib/client/index.js';
 import { tmp } from '../test/helpers/tmp.js';
-import { benchEnv, BLAST_DONE, blastCmd, cli, coop, hyperfine, runMain, workspace } from './harness.js';
+import { benchEnv, blast, cli, coop, hyperfine, runMain, workspace } from './harness.js';
 import { median, p50p99, percentile } from './stats.js';
 import { Term } from './term.js';
 
@@ -18,9 +18,13 @@ const TOTAL = Number(process.env.BENCH_PTY_MB ?? 200) * 1000 * 1000;
 const env = benchEnv();
 
 async function throughput(term: Term): Promise<number> {
-  await term.run(blastCmd(1000 * 1000), BLAST_DONE); // warm-up
+  const warm = blast(1000 * 1000);
+  await term.run(warm.cmd, warm.done); // warm-up
   const ms: number[] = [];
-  for (let i = 0; i < 3; i++) ms.push(await term.run(blastCmd(TOTAL), BLAST_DONE));
+  for (let i = 0; i < 3; i++) {
+    const b = blast(TOTAL);
+    ms.push(await term.run(b.cmd, b.done));
+  }
   return median(ms);
 }
 

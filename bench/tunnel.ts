@@ -19,7 +19,7 @@ import { openBrowser, waitScreen, WEBRTC_FLAGS } from '../test/helpers/browser.j
 import type { Pipe } from '../test/helpers/proto.js';
 import { wsPipe } from '../test/helpers/proto.js';
 import { answerLink, dcPipe, TunnelCli } from '../test/helpers/tunnel.js';
-import { benchEnv, BLAST_DONE, blastCmd, runMain, servedBox, stopAll } from './harness.js';
+import { benchEnv, blast, runMain, servedBox, stopAll } from './harness.js';
 import { pageKeystrokes, pageReady, pageRun } from './page.js';
 import { p50p99, timeKeys } from './stats.js';
 
@@ -109,8 +109,9 @@ class Attached {
     await new Promise((r) => setTimeout(r, 200));
     const [b0, l0] = [this.bytes, this.lagged];
     const t0 = performance.now();
-    const done = this.until(BLAST_DONE);
-    this.send(`${blastCmd(TOTAL)}\r`);
+    const b = blast(TOTAL);
+    const done = this.until(b.done);
+    this.send(`${b.cmd}\r`);
     await done;
     return { ms: performance.now() - t0, mb: (this.bytes - b0) / 1e6, lagged: this.lagged - l0 };
   }
@@ -165,7 +166,8 @@ async function pageBlast(page: Page): Promise<{ ms: number; mb: number; lagged: 
   const rx = () => page.evaluate(() => (window as unknown as { rx: number }).rx);
   const rx0 = await rx();
   const t0 = performance.now();
-  await pageRun(page, blastCmd(TOTAL), BLAST_DONE);
+  const pageBlast = blast(TOTAL);
+  await pageRun(page, pageBlast.cmd, pageBlast.done);
   const ms = performance.now() - t0;
   return { ms, mb: ((await rx()) - rx0) / 1e6, lagged: await page.evaluate(() => (window as unknown as { lagged: number }).lagged) };
 }

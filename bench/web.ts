@@ -14,7 +14,7 @@ import { PROTOCOL_VERSION } from '../lib/ipc/messages.js';
 import type { Page } from 'playwright-core';
 import { encodeData, encodeMessage } from '../lib/ipc/frames.js';
 import { openBrowser } from '../test/helpers/browser.js';
-import { benchEnv, BLAST_DONE, blastCmd, coop, runMain, servedBox, stopAll } from './harness.js';
+import { benchEnv, blast, coop, runMain, servedBox, stopAll } from './harness.js';
 import { pageKeyPresses, pageKeystrokes, pageReady, pageRun } from './page.js';
 import { p50p99 } from './stats.js';
 import { Term } from './term.js';
@@ -121,7 +121,8 @@ async function main(): Promise<void> {
     w.stopLag = () => clearInterval(timer);
   });
   const t0 = performance.now();
-  await pageRun(page, blastCmd(TOTAL), BLAST_DONE);
+  const pageBlast = blast(TOTAL);
+  await pageRun(page, pageBlast.cmd, pageBlast.done);
   const webMs = performance.now() - t0;
   const worst = await page.evaluate(() => {
     const w = window as unknown as { worst: number; stopLag: () => void };
@@ -129,7 +130,8 @@ async function main(): Promise<void> {
     return w.worst;
   });
   const lagged = await page.locator('[data-notice=lagged]').count();
-  const cliMs = await cli.run(blastCmd(TOTAL), BLAST_DONE);
+  const cliBlast = blast(TOTAL);
+  const cliMs = await cli.run(cliBlast.cmd, cliBlast.done);
   console.log(`  Chromium page   ${webMs.toFixed(0)} ms   main thread blocked at most ${worst.toFixed(0)} ms   output skipped (lagged): ${lagged ? 'yes' : 'no'}`);
   console.log(`  coop attach     ${cliMs.toFixed(0)} ms`);
   console.log(`  ratio page / attach = ${(webMs / cliMs).toFixed(2)}`);

@@ -1,9 +1,6 @@
 // coop ls, coop status: what is running, as a table or --json.
 import type { LsRow } from '../../lib/ipc/messages.js';
-import { boxForDirectory } from '../../lib/client/index.js';
-import { daemonNotRunning } from '../../lib/client/daemon.js';
-import { runningBoxes } from '../../lib/sandbox/discover.js';
-import { coopHome } from '../../lib/paths.js';
+import { boxForDirectory, Client } from '../../lib/client/index.js';
 import { connectClient } from '../cli/client.js';
 import type { Args, CliContext, Handler } from '../cli/spec.js';
 
@@ -58,19 +55,10 @@ function lsTable(rows: LsRow[]): string {
 
 const json = (ctx: CliContext, v: unknown) => ctx.stdout.write(`${JSON.stringify(v, null, 2)}\n`);
 
-/**
- * The daemon's rows. Without a daemon, a scan (SPEC §5) finds the boxes first: none, and no
- * daemon is started for an empty list; some, and the daemon is started to take them over.
- */
+/** The daemon's rows; none, and no daemon started, when a scan finds no box (SPEC §5). */
 async function lsRows(args: Args, ctx: CliContext): Promise<LsRow[]> {
-  let client;
-  try {
-    client = await connectClient(args, ctx, false);
-  } catch (e) {
-    if (!daemonNotRunning(e) || args.opts.socket) throw e;
-    if (runningBoxes(coopHome(ctx.env)).length === 0) return [];
-    client = await connectClient(args, ctx);
-  }
+  const client = await Client.connectIfBoxes({ socket: args.opts.socket as string | undefined, env: ctx.env });
+  if (!client) return [];
   try {
     return await client.ls();
   } finally {

@@ -8,7 +8,8 @@ import type {
   TunnelWaitOptions,
 } from './options.js';
 import { Connection } from './connection.js';
-import { connectDaemon, type ConnectOptions } from './daemon.js';
+import { connectDaemon, daemonNotRunning, type ConnectOptions } from './daemon.js';
+import { coopHome } from '../paths.js';
 
 export { AttachStream, type AttachEvents } from './attach.js';
 export { Connection } from './connection.js';
@@ -49,6 +50,26 @@ export class Client {
    */
   static async connect(opts: ConnectOptions = {}): Promise<Client> {
     return new Client(await connectDaemon(opts), opts);
+  }
+
+  /**
+   * Connects to the running daemon; when none runs, a scan (SPEC §5: the one a new daemon
+   * does) looks for boxes first: with none, resolves null and starts nothing (what `coop ls`
+   * does); with some, starts the daemon, which takes them over.
+   *
+   * @example
+   *   const client = await Client.connectIfBoxes();
+   *   console.log(client ? await client.ls() : []);
+   */
+  static async connectIfBoxes(opts: Omit<ConnectOptions, 'spawn'> = {}): Promise<Client | null> {
+    try {
+      return await Client.connect({ ...opts, spawn: false });
+    } catch (e) {
+      if (!daemonNotRunning(e)) throw e;
+    }
+    const { runningBoxes } = await import('../sandbox/discover.js'); // (the sandbox's code only when no daemon runs)
+    if (runningBoxes(opts.coopHome ?? coopHome(opts.env ?? process.env)).length === 0) return null;
+    return Client.connect({ ...opts, spawn: true });
   }
 
   /**
@@ -93,7 +114,7 @@ export class Client {
    *   await client.kill({ all: true, force: true });
    */
   async kill(opts: KillOptions): Promise<string[]> {
-    const target = 'all' in opts && opts.all ? { all: true as const } : { box: (opts as { box: string }).box };
+    const target = 'box' in opts ? { box: opts.box } : { all: true as const };
     return (await this.conn.request({ cmd: 'kill', ...target, force: opts.force ?? false })).killed;
   }
   /**

@@ -38,7 +38,7 @@ export function NewBox(props: { onCreate: (name: string, workspace: string) => P
         <h2>New box</h2>
         <label>
           Workspace directory (absolute path on the server)
-          <input name="workspace" required value={workspace} onChange={(e) => setWorkspace(e.target.value)} placeholder="/home/you/src/project" autoFocus />
+          <input name="workspace" required value={workspace} onChange={(e) => setWorkspace(e.target.value)} placeholder="the project directory, as an absolute path" autoFocus />
         </label>
         <label>
           Name (optional)
